@@ -1,0 +1,352 @@
+"""Load and validate the calibration tables.
+
+A data directory holds two catalogs (``models.csv``, ``hardware.csv``) and any
+number of observation tables (every other ``*.csv``), all tidy CSV with one
+row per entity or observation.  Validation is strict and row-level: the first
+bad cell raises :class:`DataError` naming the file, the row and the column, so
+a user can fix it in an editor.  Nothing downstream sees an unvalidated table.
+
+The schema is declared here as data (``Column`` lists) and documented in
+``calibration_data/README.md``; the two are kept in step by a test.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import math
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+#: The shipped tables (``calibration_data/`` at the repository root, linked into the package).
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "calibration_data"
+CATALOG_FILES = ("models.csv", "hardware.csv")
+
+
+class DataError(ValueError):
+    """A calibration table is malformed; the message names file, row and column."""
+
+    def __init__(self, file: Path | str, message: str, row: int | None = None, column: str | None = None):
+        self.file, self.row, self.column = str(file), row, column
+        where = [self.file]
+        if row is not None:
+            where.append(f"row {row} (line {row + 1})")
+        if column is not None:
+            where.append(f"column '{column}'")
+        super().__init__(f"{', '.join(where)}: {message}")
+
+
+# --- units and quantities -------------------------------------------------
+
+#: Accepted units, grouped by dimension, with the factor to the canonical unit
+#: of that dimension (the first listed).
+UNITS: dict[str, dict[str, float]] = {
+    "energy": {"Wh": 1.0, "J": 1 / 3600, "kWh": 1e3, "mWh": 1e-3},
+    "power": {"W": 1.0, "kW": 1e3},
+    "throughput": {"tokens/s": 1.0},
+    "tokens": {"tokens": 1.0},
+    "ratio": {"ratio": 1.0},
+    "fraction": {"fraction": 1.0, "%": 0.01},
+    "water": {"mL": 1.0, "L": 1e3},
+    "carbon": {"gCO2e": 1.0, "kgCO2e": 1e3},
+    "water_intensity": {"L/kWh": 1.0},
+    "carbon_intensity": {"gCO2e/kWh": 1.0, "kgCO2e/MWh": 1.0},
+}
+UNIT_DIMENSION = {u: dim for dim, units in UNITS.items() for u in units}
+
+#: Observation quantities and the dimension each must be measured in.
+QUANTITIES: dict[str, str] = {
+    "output_throughput": "throughput",
+    "energy_per_query": "energy",
+    "energy_per_output_token": "energy",
+    "gpu_power": "power",
+    "node_power": "power",
+    "gpu_power_fraction": "fraction",
+    "idle_share": "fraction",
+    "pue": "ratio",
+    "wue": "water_intensity",
+    "carbon_intensity": "carbon_intensity",
+    "water_per_query": "water",
+    "carbon_per_query": "carbon",
+    "output_tokens": "tokens",
+    "input_tokens": "tokens",
+}
+
+STATISTICS = ("point", "mean", "median", "p5", "p10", "p25", "p75", "p90", "p95", "p99")
+SCOPES = ("gpu", "node", "it", "facility", "workload", "grid")
+SERVING = ("vendor_max_benchmark", "vendor_benchmark", "steady_state", "production", "unknown")
+ROLES = ("likelihood", "comparison")
+ARCHITECTURES = ("dense", "moe", "hybrid")
+
+
+def to_canonical(value: float, unit: str) -> float:
+    """Convert ``value`` in ``unit`` to its dimension's canonical unit (Wh, W, ...)."""
+    return value * UNITS[UNIT_DIMENSION[unit]][unit]
+
+
+# --- schema ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a table: its type and the rules every cell must meet."""
+
+    name: str
+    kind: type = str  # str, int or float
+    required: bool = True  # the column must exist
+    nonempty: bool = True  # every cell must be filled
+    positive: bool = False
+    choices: tuple[str, ...] | None = None
+    references: str | None = None  # "models" or "hardware": must be a catalog id
+    doc: str = ""
+
+
+def _cols(*cols: Column) -> tuple[Column, ...]:
+    return cols
+
+
+_PROVENANCE = (
+    Column("source_url", doc="where the figure was published"),
+    Column("date", doc="publication date (YYYY, YYYY-MM or YYYY-MM-DD)"),
+    Column("evidence", doc="how close our copy is to the primary source"),
+    Column("note", required=False, nonempty=False, doc="free text"),
+)
+
+MODEL_SCHEMA = _cols(
+    Column("id", doc="identifier used by the observation tables and the CLI"),
+    Column("name", doc="display name"),
+    Column("total_params_b", float, positive=True, doc="total parameters, billions"),
+    Column("active_params_b", float, positive=True, doc="parameters active per token, billions"),
+    Column("architecture", choices=ARCHITECTURES, doc="dense, moe or hybrid"),
+    *_PROVENANCE,
+)
+
+HARDWARE_SCHEMA = _cols(
+    Column("id", doc="identifier used by the observation tables and the CLI"),
+    Column("name", doc="display name"),
+    Column("gpus_per_node", int, positive=True, doc="accelerators in one node"),
+    Column("gpu_tdp_w", float, positive=True, doc="board power limit of one GPU, W"),
+    Column("node_max_power_kw", float, positive=True, doc="maximum power of one node, kW"),
+    *_PROVENANCE,
+)
+
+OBSERVATION_SCHEMA = _cols(
+    Column("id", doc="unique across every observation table"),
+    Column("quantity", choices=tuple(QUANTITIES), doc="what was measured"),
+    Column("value", float, positive=True, doc="the figure, in `unit`"),
+    Column("unit", choices=tuple(UNIT_DIMENSION), doc="unit of `value`; must fit the quantity"),
+    Column("statistic", choices=STATISTICS, doc="point, mean, median or a quantile (p5 ... p99)"),
+    Column("scope", choices=SCOPES, doc="boundary: gpu < node < it < facility (or workload, grid)"),
+    Column("model", nonempty=False, references="models", doc="catalog model id, empty if none or undisclosed"),
+    Column("hardware", nonempty=False, references="hardware", doc="catalog hardware id, empty if none or undisclosed"),
+    Column("precision", nonempty=False, doc="weight precision (FP8, FP16, bfloat16, ...)"),
+    Column("num_gpus", int, nonempty=False, positive=True, doc="GPUs the figure covers"),
+    Column("input_tokens", float, nonempty=False, positive=True, doc="input tokens per request"),
+    Column("output_tokens", float, nonempty=False, positive=True, doc="output tokens per request"),
+    Column("concurrency", float, nonempty=False, positive=True, doc="requests in flight (batch)"),
+    Column("serving", choices=SERVING, doc="how the figure was obtained"),
+    Column("uncertainty", float, nonempty=False, positive=True,
+           doc="observation sd on the natural-log scale; empty: the model's default for the serving kind"),
+    Column("role", choices=ROLES, doc="likelihood (calibration data) or comparison (shown, never fitted)"),
+    Column("source", doc="who published it, in words"),
+    *_PROVENANCE,
+)
+
+SCHEMAS = {"models.csv": MODEL_SCHEMA, "hardware.csv": HARDWARE_SCHEMA}
+
+
+def schema_for(path: Path) -> tuple[Column, ...]:
+    return SCHEMAS.get(path.name, OBSERVATION_SCHEMA)
+
+
+# --- parsing ---------------------------------------------------------------
+
+
+def _parse_cell(raw: str, col: Column, file: Path, row: int) -> Any:
+    text = raw.strip()
+    if text == "":
+        if col.nonempty:
+            raise DataError(file, "is empty; a value is required", row, col.name)
+        return None
+    if col.kind in (int, float):
+        try:
+            number = float(text)
+        except ValueError:
+            raise DataError(file, f"expected a number, got {text!r}", row, col.name) from None
+        if not math.isfinite(number):
+            raise DataError(file, f"expected a finite number, got {text!r}", row, col.name)
+        if col.kind is int:
+            if number != int(number):
+                raise DataError(file, f"expected a whole number, got {text!r}", row, col.name)
+            number = int(number)
+        if col.positive and number <= 0:
+            raise DataError(file, f"must be positive, got {text!r}", row, col.name)
+        return number
+    if col.choices is not None and text not in col.choices:
+        raise DataError(file, f"unknown value {text!r}; expected one of {', '.join(col.choices)}", row, col.name)
+    return text
+
+
+@dataclass
+class Table:
+    """A validated table: its rows as dicts of parsed values, in file order."""
+
+    path: Path
+    rows: list[dict[str, Any]] = field(default_factory=list)
+
+    def column(self, name: str) -> list[Any]:
+        return [r[name] for r in self.rows]
+
+    def to_frame(self):
+        import pandas as pd
+
+        return pd.DataFrame(self.rows)
+
+
+def read_table(path: Path, schema: tuple[Column, ...] | None = None) -> Table:
+    """Parse and type-check one CSV against its schema (no cross-table checks)."""
+    path = Path(path)
+    schema = schema or schema_for(path)
+    try:
+        with open(path, newline="", encoding="utf-8") as fh:
+            reader = csv.reader(fh)
+            header = next(reader, None)
+            if header is None:
+                raise DataError(path, "is empty; expected a header row")
+            header = [h.strip() for h in header]
+            missing = [c.name for c in schema if c.required and c.name not in header]
+            if missing:
+                raise DataError(path, "missing column", column=missing[0])
+            dupes = sorted({h for h in header if header.count(h) > 1})
+            if dupes:
+                raise DataError(path, "column appears twice in the header", column=dupes[0])
+            table = Table(path)
+            for row_number, cells in enumerate(reader, start=1):
+                if not any(c.strip() for c in cells):
+                    continue
+                if len(cells) != len(header):
+                    raise DataError(path, f"has {len(cells)} cells; the header has {len(header)}", row_number)
+                raw = dict(zip(header, cells))
+                parsed = {k: v.strip() for k, v in raw.items()}
+                for col in schema:
+                    if col.name in raw:
+                        parsed[col.name] = _parse_cell(raw[col.name], col, path, row_number)
+                    else:
+                        parsed[col.name] = None
+                parsed["_row"] = row_number
+                table.rows.append(parsed)
+    except UnicodeDecodeError as exc:
+        raise DataError(path, f"is not UTF-8 text ({exc.reason})") from None
+    except csv.Error as exc:
+        raise DataError(path, f"is not valid CSV ({exc})") from None
+    return table
+
+
+# --- the data set ----------------------------------------------------------
+
+
+@dataclass
+class CalibrationData:
+    """Every table of a data directory, validated together."""
+
+    directory: Path
+    models: Table
+    hardware: Table
+    observations: dict[str, Table]
+    sha256: str
+
+    def model(self, model_id: str) -> dict[str, Any]:
+        for row in self.models.rows:
+            if row["id"] == model_id:
+                return row
+        raise KeyError(f"unknown model {model_id!r}; known: {', '.join(self.models.column('id'))}")
+
+    def hardware_spec(self, hardware_id: str) -> dict[str, Any]:
+        for row in self.hardware.rows:
+            if row["id"] == hardware_id:
+                return row
+        raise KeyError(f"unknown hardware {hardware_id!r}; known: {', '.join(self.hardware.column('id'))}")
+
+    def observation_rows(self) -> list[dict[str, Any]]:
+        """All observation rows, each tagged with the file it came from."""
+        return [dict(r, _file=name) for name, t in self.observations.items() for r in t.rows]
+
+
+def _check_unique_ids(table: Table, seen: dict[str, str] | None = None) -> None:
+    seen = {} if seen is None else seen
+    for row in table.rows:
+        where = seen.get(row["id"])
+        if where is not None:
+            raise DataError(table.path, f"duplicate id {row['id']!r} (first in {where})", row["_row"], "id")
+        seen[row["id"]] = f"{table.path.name} row {row['_row']}"
+
+
+def _check_observation(table: Table, catalogs: dict[str, set[str]]) -> None:
+    for row in table.rows:
+        dim = QUANTITIES[row["quantity"]]
+        if UNIT_DIMENSION[row["unit"]] != dim:
+            allowed = ", ".join(UNITS[dim])
+            raise DataError(
+                table.path,
+                f"unit {row['unit']!r} does not fit quantity {row['quantity']!r}; expected one of {allowed}",
+                row["_row"],
+                "unit",
+            )
+        for col in ("model", "hardware"):
+            ref = row[col]
+            if ref is not None and ref not in catalogs[col]:
+                raise DataError(
+                    table.path,
+                    f"unknown {col} {ref!r}; add it to {'models' if col == 'model' else 'hardware'}.csv "
+                    f"or use one of {', '.join(sorted(catalogs[col]))}",
+                    row["_row"],
+                    col,
+                )
+
+
+def data_hash(directory: Path) -> str:
+    """SHA-256 over every CSV (name and bytes) in the directory, in name order."""
+    digest = hashlib.sha256()
+    for path in sorted(Path(directory).glob("*.csv")):
+        digest.update(path.name.encode())
+        digest.update(b"\0")
+        digest.update(path.read_bytes())
+        digest.update(b"\0")
+    return digest.hexdigest()
+
+
+def load(directory: Path | str | None = None, extra: list[Path] | None = None) -> CalibrationData:
+    """Load and validate a data directory (default: the shipped tables).
+
+    ``extra`` adds observation files from elsewhere (new telemetry) to the
+    directory's own; they are validated against the same schema and catalogs.
+    """
+    directory = Path(directory) if directory is not None else DEFAULT_DATA_DIR
+    if not directory.is_dir():
+        raise DataError(directory, "is not a directory of calibration tables")
+    for name in CATALOG_FILES:
+        if not (directory / name).is_file():
+            raise DataError(directory / name, "is missing; every data directory needs both catalogs")
+    models = read_table(directory / "models.csv")
+    hardware = read_table(directory / "hardware.csv")
+    _check_unique_ids(models)
+    _check_unique_ids(hardware)
+    catalogs = {"model": set(models.column("id")), "hardware": set(hardware.column("id"))}
+    files = [p for p in sorted(directory.glob("*.csv")) if p.name not in CATALOG_FILES]
+    files += [Path(p) for p in (extra or [])]
+    observations: dict[str, Table] = {}
+    seen: dict[str, str] = {}
+    for path in files:
+        table = read_table(path, OBSERVATION_SCHEMA)
+        _check_unique_ids(table, seen)
+        _check_observation(table, catalogs)
+        observations[path.name] = table
+    digest = data_hash(directory)
+    if extra:
+        h = hashlib.sha256(digest.encode())
+        for p in extra:
+            h.update(Path(p).read_bytes())
+        digest = h.hexdigest()
+    return CalibrationData(directory, models, hardware, observations, digest)
+

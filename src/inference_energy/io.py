@@ -1,0 +1,83 @@
+"""Save and load result files: one ``xarray.DataTree`` per run, netCDF or Zarr.
+
+Writes are atomic (a temporary sibling, then a rename) and never replace an
+existing file unless ``force=True``.  Files open with plain
+``xarray.open_datatree`` and ArviZ; :func:`load` adds the schema-version check.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from pathlib import Path
+
+import xarray as xr
+
+#: Schema versions this package reads.
+SUPPORTED_SCHEMA_VERSIONS = ("1.0",)
+FORMATS = {".nc": "netcdf", ".zarr": "zarr"}
+
+
+class ResultFileError(ValueError):
+    """A result file cannot be written or read as asked."""
+
+
+def file_format(path: Path) -> str:
+    fmt = FORMATS.get(Path(path).suffix)
+    if fmt is None:
+        raise ResultFileError(f"{path}: unknown result format; use a .nc (netCDF) or .zarr (Zarr) path")
+    return fmt
+
+
+def check_writable(path: Path | str, force: bool = False) -> Path:
+    """Fail early, before any work, if ``path`` cannot be written."""
+    path = Path(path)
+    file_format(path)
+    if path.exists() and not force:
+        raise ResultFileError(f"{path} exists; pass --force (force=True) to replace it")
+    if not path.parent.is_dir():
+        raise ResultFileError(f"{path.parent} is not a directory")
+    return path
+
+
+def save(tree: xr.DataTree, path: Path | str, force: bool = False) -> Path:
+    """Write ``tree`` to ``path`` atomically; refuse to replace a file unless ``force``."""
+    path = check_writable(path, force)
+    fmt = file_format(path)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
+    staged = tmp / path.name
+    try:
+        if fmt == "netcdf":
+            tree.to_netcdf(staged, engine="h5netcdf")
+        else:
+            tree.to_zarr(staged, consolidated=True)
+        if path.exists() and path.is_dir() and not path.is_symlink():
+            old = tmp / (path.name + ".old")
+            os.replace(path, old)
+            os.replace(staged, path)
+        else:
+            os.replace(staged, path)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    return path
+
+
+def load(path: Path | str) -> xr.DataTree:
+    """Open a result file and check that this package knows its schema version."""
+    path = Path(path)
+    if not path.exists():
+        raise ResultFileError(f"{path}: no such file")
+    fmt = file_format(path)
+    try:
+        tree = xr.open_datatree(path, engine="h5netcdf" if fmt == "netcdf" else "zarr")
+    except Exception as exc:  # the engines raise many types; say which file failed
+        raise ResultFileError(f"{path}: cannot be read as {fmt} ({exc})") from exc
+    version = tree.attrs.get("schema_version")
+    if version not in SUPPORTED_SCHEMA_VERSIONS:
+        tree.close()
+        raise ResultFileError(
+            f"{path}: schema_version {version!r} is not one this package reads "
+            f"(supported: {', '.join(SUPPORTED_SCHEMA_VERSIONS)}); upgrade inference-energy or re-create the file"
+        )
+    return tree
