@@ -15,6 +15,8 @@ is NaN and every statistic skips them, as the authors' summaries did.
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Sequence
 
@@ -22,7 +24,7 @@ import numpy as np
 
 from .data import CalibrationData, load
 from .presets import REGIMES, PaperPreset
-from .stats import lognormal_from_p5_p95, summarize
+from .stats import lognormal_from_p5_p95, sorted_percentiles, summarize, summarize_sorted
 
 FIT_KINDS = ("log-linear", "constant")
 
@@ -43,11 +45,6 @@ class ThroughputFits:
     output_slope: np.ndarray
     cap: np.ndarray  # largest observed TPS, tokens/s
     n_points: np.ndarray
-
-    def log_throughput(self, input_tokens: float, log_output_tokens: np.ndarray) -> np.ndarray:
-        """ln TPS before the cap, broadcasting models over axis -2 of the draws."""
-        b0 = (self.intercept + self.input_slope * np.log(input_tokens))[:, None]
-        return b0 + self.output_slope[:, None] * log_output_tokens
 
 
 def fit_throughput(data: CalibrationData, preset: PaperPreset) -> ThroughputFits:
@@ -105,6 +102,8 @@ class Simulation:
     rng: np.random.Generator | np.random.RandomState = field(repr=False)
     blend_models: dict[str, tuple[str, ...]] = field(default_factory=dict)
     in_blend: np.ndarray | None = None
+    #: (regime, model + blend, statistic): P5, P25, P50, P75, P95, mean of energy, Wh.
+    summary: np.ndarray | None = None
 
     @property
     def models(self) -> tuple[str, ...]:
@@ -122,44 +121,125 @@ class Simulation:
         v = self.energy[r, rows].ravel()
         return v[np.isfinite(v)]
 
-    def energy_summary(self) -> np.ndarray:
-        """(regime, model + blend, statistic) summary of energy per query, Wh."""
-        out = np.empty((len(self.regimes), len(self.models) + 1, 6))
-        for r, regime in enumerate(self.regimes):
-            for m in range(len(self.models)):
-                out[r, m] = summarize(self.energy[r, m])
-            out[r, -1] = summarize(self.blend_pool(regime))
-        return out
+
+def _lognormal_into(rng: np.random.Generator, mu: float, sigma: float, out: np.ndarray) -> None:
+    """Fill ``out`` with lognormal draws without temporaries."""
+    rng.standard_normal(out=out)
+    out *= sigma
+    out += mu
+    np.exp(out, out=out)
 
 
-def _draw_legacy(preset: PaperPreset, regimes, n_models, n, seed):
+def _row_streams(seed: int, regimes: tuple[str, ...], n_models: int) -> list[list[np.random.Generator]]:
+    """One independent stream per (regime, model), keyed by the regime's name.
+
+    Keying by name (not position) means a regime's draws do not depend on
+    which other regimes were asked for, nor on the thread that runs them.
+    """
+    return [
+        [np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(REGIMES.index(r) if r in REGIMES else 100 + i, m)))
+         for m in range(n_models)]
+        for i, r in enumerate(regimes)
+    ]
+
+
+class _Rows:
+    """Per-(regime, model) work on preallocated (regime, model, draw) arrays.
+
+    Each row is independent, so rows run on a thread pool: numpy's generators,
+    ufuncs and partitions release the GIL, and both cores get used.
+    """
+
+    #: Draws per chunk: small enough for the intermediate passes to stay in cache.
+    CHUNK = 1 << 15
+
+    def __init__(self, preset: PaperPreset, fits: ThroughputFits, regimes, n: int, node_power: np.ndarray):
+        self.preset, self.fits, self.regimes, self.node_power = preset, fits, regimes, node_power
+        shape = (len(regimes), len(fits.models), n)
+        self.tokens, self.pu, self.pue = np.empty(shape), np.empty(shape), np.empty(shape)
+        self.throughput, self.energy = np.empty(shape), np.empty(shape)
+        self.summary = np.empty((len(regimes), len(fits.models) + 1, 6))
+        self.sorted: dict[tuple[int, int], np.ndarray] = {}
+        self.kept: dict[tuple[int, int], np.ndarray] = {}
+
+    def fill(self, r: int, m: int, rng: np.random.Generator | None) -> None:
+        """Draw (unless pre-drawn) and compute one row chunk by chunk, then summarise it."""
+        for start in range(0, self.tokens.shape[-1], self.CHUNK):
+            chunk = slice(start, start + self.CHUNK)
+            if rng is not None:
+                self._draw(r, m, chunk, rng)
+            self._compute(r, m, chunk)
+        e = self.energy[r, m]
+        s = np.sort(e)  # NaN (zero-token draws) sort last
+        s = s[: np.count_nonzero(np.isfinite(e))]
+        self.sorted[r, m] = s
+        self.summary[r, m] = summarize_sorted(s)
+
+    def _draw(self, r: int, m: int, chunk: slice, rng: np.random.Generator) -> None:
+        p = self.preset
+        tokens = self.tokens[r, m, chunk]
+        rng.standard_exponential(out=tokens)
+        tokens *= p.output_tokens_median[self.regimes[r]] / np.log(2)
+        np.round(tokens, out=tokens)
+        _lognormal_into(rng, *lognormal_from_p5_p95(*p.power_utilization_p5_p95), out=self.pu[r, m, chunk])
+        _lognormal_into(rng, *lognormal_from_p5_p95(*p.pue_p5_p95), out=self.pue[r, m, chunk])
+
+    def _compute(self, r: int, m: int, chunk: slice) -> None:
+        """TPS and E = PUE * P_max * PU * L_eff / (3.6 TPS).
+
+        Zero-token draws get NaN throughput and energy.  Under the load-coupled
+        variant PU is replaced by a + b TPS / TPS_max.
+        """
+        p, f = self.preset, self.fits
+        tokens, tps, e = self.tokens[r, m, chunk], self.throughput[r, m, chunk], self.energy[r, m, chunk]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            np.log(tokens, out=tps)
+            tps *= f.output_slope[m]
+            tps += f.intercept[m] + f.input_slope[m] * np.log(p.input_tokens)
+            np.exp(tps, out=tps)
+            np.minimum(tps, f.cap[m], out=tps)
+            tps[tokens == 0] = np.nan
+            pu = self.pu[r, m, chunk]
+            if p.power_coupling is not None:
+                a, b = p.power_coupling
+                np.multiply(tps, b / f.cap[m], out=pu)
+                pu += a
+            np.multiply(self.pue[r, m, chunk], pu, out=e)
+            e *= tokens + p.input_token_weight * p.input_tokens if p.input_token_weight else tokens
+            e /= tps
+            e *= self.node_power[m] / 3.6
+
+    def trim(self, r: int, m: int, keep_out: np.ndarray) -> None:
+        """The blend's trims of one row: its own P5-P95, then P10-P90 of what is left.
+
+        On the sorted row each trim keeps a contiguous slice, so the thresholds
+        come from index arithmetic; ``keep_out`` marks the kept draws in draw order.
+        """
+        s = self.sorted[r, m]
+        for lo, hi in self.preset.blend_trims:
+            a, b = sorted_percentiles(s, [lo, hi])
+            s = s[np.searchsorted(s, a, "left"): np.searchsorted(s, b, "right")]
+        self.kept[r, m] = s
+        e = self.energy[r, m]
+        np.logical_and(e >= s[0], e <= s[-1], out=keep_out)
+
+
+def _draw_legacy(rows: _Rows, seed: int) -> np.random.RandomState:
     """The authors' stream: reseed per regime; per model tokens, PU, PUE."""
-    mu_pu, s_pu = lognormal_from_p5_p95(*preset.power_utilization_p5_p95)
-    mu_pue, s_pue = lognormal_from_p5_p95(*preset.pue_p5_p95)
-    shape = (len(regimes), n_models, n)
-    tokens, pu, pue = np.empty(shape), np.empty(shape), np.empty(shape)
+    p = rows.preset
+    mu_pu, s_pu = lognormal_from_p5_p95(*p.power_utilization_p5_p95)
+    mu_pue, s_pue = lognormal_from_p5_p95(*p.pue_p5_p95)
+    n = rows.tokens.shape[-1]
     rng = None
-    for r, regime in enumerate(regimes):
+    for r, regime in enumerate(rows.regimes):
         rng = np.random.RandomState(seed)
-        scale = preset.output_tokens_median[regime] / np.log(2)
-        for m in range(n_models):
-            tokens[r, m] = rng.exponential(scale, n)
-            pu[r, m] = rng.lognormal(mu_pu, s_pu, n)
-            pue[r, m] = rng.lognormal(mu_pue, s_pue, n)
-    np.round(tokens, out=tokens)
-    return tokens, pu, pue, rng
-
-
-def _draw(preset: PaperPreset, regimes, n_models, n, seed):
-    rng = np.random.default_rng(seed)
-    shape = (len(regimes), n_models, n)
-    scale = np.array([preset.output_tokens_median[r] for r in regimes]) / np.log(2)
-    tokens = rng.standard_exponential(shape)
-    tokens *= scale[:, None, None]
-    np.round(tokens, out=tokens)
-    pu = rng.lognormal(*lognormal_from_p5_p95(*preset.power_utilization_p5_p95), size=shape)
-    pue = rng.lognormal(*lognormal_from_p5_p95(*preset.pue_p5_p95), size=shape)
-    return tokens, pu, pue, rng
+        scale = p.output_tokens_median[regime] / np.log(2)
+        for m in range(len(rows.fits.models)):
+            rows.tokens[r, m] = rng.exponential(scale, n)
+            rows.pu[r, m] = rng.lognormal(mu_pu, s_pu, n)
+            rows.pue[r, m] = rng.lognormal(mu_pue, s_pue, n)
+    np.round(rows.tokens, out=rows.tokens)
+    return rng
 
 
 def simulate(
@@ -169,8 +249,13 @@ def simulate(
     seed: int = 42,
     regimes: Sequence[str] = REGIMES,
     legacy: bool = False,
+    workers: int | None = None,
 ) -> Simulation:
-    """Draw per-query energy for every model and regime, then mark the frontier blend."""
+    """Draw per-query energy for every model and regime, then mark the frontier blend.
+
+    ``workers`` threads share the rows (default: one per core); the numbers do
+    not depend on it.
+    """
     data = data if data is not None else load()
     regimes = tuple(regimes)
     unknown = set(regimes) - set(preset.output_tokens_median)
@@ -180,52 +265,36 @@ def simulate(
     if n < 20:
         raise ValueError(f"need at least 20 draws per model, got {n}")
     fits = fit_throughput(data, preset)
-    n_models = len(fits.models)
-    draw = _draw_legacy if legacy else _draw
-    tokens, pu, pue, rng = draw(preset, regimes, n_models, n, seed)
+    node_power = np.array([preset.node_power(m) for m in fits.models])
+    rows = _Rows(preset, fits, regimes, n, node_power)
+    cells = [(r, m) for r in range(len(regimes)) for m in range(len(fits.models))]
 
-    with np.errstate(divide="ignore", invalid="ignore"):
-        valid = tokens > 0
-        log_tokens = np.log(tokens, where=valid, out=np.full(tokens.shape, np.nan))
-        throughput = np.exp(fits.log_throughput(preset.input_tokens, log_tokens))
-        np.minimum(throughput, fits.cap[:, None], out=throughput)
-        if preset.power_coupling is not None:
-            a, b = preset.power_coupling
-            pu = a + b * throughput / fits.cap[:, None]
-        node_power = np.array([preset.node_power(m) for m in fits.models])
-        # E = PUE * P_max * PU * L_eff / (3.6 * TPS), computed in place.
-        energy = tokens + preset.input_token_weight * preset.input_tokens if preset.input_token_weight else tokens.copy()
-        energy[~valid] = np.nan
-        energy *= pue
-        energy *= pu
-        energy /= throughput
-        energy *= (node_power / 3.6)[:, None]
+    with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:
+        if legacy:
+            follow_on = _draw_legacy(rows, seed)
+            list(pool.map(lambda c: rows.fill(*c, None), cells))
+        else:
+            streams = _row_streams(seed, regimes, len(fits.models))
+            follow_on = np.random.default_rng(np.random.SeedSequence(seed, spawn_key=(10_000,)))
+            list(pool.map(lambda c: rows.fill(*c, streams[c[0]][c[1]]), cells))
 
-    sim = Simulation(
-        preset=preset, fits=fits, regimes=regimes, seed=seed, legacy=legacy,
-        data_sha256=data.sha256, output_tokens=tokens, power_utilization=pu, pue=pue,
-        throughput=throughput, energy=energy, node_power=node_power, rng=rng,
-    )
-    _mark_blend(sim)
+        sim = Simulation(
+            preset=preset, fits=fits, regimes=regimes, seed=seed, legacy=legacy,
+            data_sha256=data.sha256, output_tokens=rows.tokens, power_utilization=rows.pu, pue=rows.pue,
+            throughput=rows.throughput, energy=rows.energy, node_power=node_power, rng=follow_on,
+            in_blend=np.zeros(rows.energy.shape, dtype=bool), summary=rows.summary,
+        )
+        # The frontier blend: the k models with the highest median energy, per regime.
+        k = min(preset.blend_size, len(fits.models))
+        chosen = []
+        for r, regime in enumerate(regimes):
+            top = sorted(np.argsort(-rows.summary[r, :-1, 2], kind="stable")[:k])
+            sim.blend_models[regime] = tuple(fits.models[m] for m in top)
+            chosen += [(r, m) for m in top]
+        list(pool.map(lambda c: rows.trim(*c, sim.in_blend[c]), chosen))
+        pools = [np.sort(np.concatenate([rows.kept[r, m] for (rr, m) in chosen if rr == r])) for r in range(len(regimes))]
+        sim.summary[:, -1] = list(pool.map(summarize_sorted, pools))
     return sim
-
-
-def _mark_blend(sim: Simulation) -> None:
-    """Select the top-k models by median energy and trim each one's draws twice."""
-    preset = sim.preset
-    k = min(preset.blend_size, len(sim.models))
-    sim.in_blend = np.zeros(sim.energy.shape, dtype=bool)
-    for r, regime in enumerate(sim.regimes):
-        medians = np.array([np.nanmedian(sim.energy[r, m]) for m in range(len(sim.models))])
-        top = sorted(np.argsort(-medians, kind="stable")[:k])
-        sim.blend_models[regime] = tuple(sim.models[m] for m in top)
-        for m in top:
-            e = sim.energy[r, m]
-            keep = np.isfinite(e)
-            for lo, hi in preset.blend_trims:
-                a, b = np.percentile(e[keep], [lo, hi])
-                keep &= (e >= a) & (e <= b)
-            sim.in_blend[r, m] = keep
 
 
 # --- efficiency pathways ---------------------------------------------------

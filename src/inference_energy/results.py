@@ -80,7 +80,7 @@ def simulation_tree(
     )
 
     statistic = list(STATISTICS)
-    summary = sim.energy_summary()
+    summary = sim.summary
     summaries = xr.Dataset(
         {
             "energy": _var(summary, ("regime", "model", "statistic"), "Wh",
