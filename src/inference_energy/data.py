@@ -209,7 +209,7 @@ def read_table(path: Path, schema: tuple[Column, ...] | None = None) -> Table:
     path = Path(path)
     schema = schema or schema_for(path)
     try:
-        with open(path, newline="", encoding="utf-8") as fh:
+        with open(path, newline="", encoding="utf-8-sig") as fh:  # -sig: accept the BOM spreadsheets write
             reader = csv.reader(fh)
             header = next(reader, None)
             if header is None:
@@ -240,6 +240,8 @@ def read_table(path: Path, schema: tuple[Column, ...] | None = None) -> Table:
         raise DataError(path, f"is not UTF-8 text ({exc.reason})") from None
     except csv.Error as exc:
         raise DataError(path, f"is not valid CSV ({exc})") from None
+    except OSError as exc:  # a directory named *.csv, no permission, vanished file
+        raise DataError(path, f"cannot be read ({exc.strerror or exc})") from None
     return table
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import tempfile
+import warnings
 from pathlib import Path
 
 import xarray as xr
@@ -36,7 +37,7 @@ def check_writable(path: Path | str, force: bool = False) -> Path:
     file_format(path)
     if path.exists() and not force:
         raise ResultFileError(f"{path} exists; pass --force (force=True) to replace it")
-    if not path.parent.is_dir():
+    if path.parent.exists() and not path.parent.is_dir():
         raise ResultFileError(f"{path.parent} is not a directory")
     return path
 
@@ -45,13 +46,19 @@ def save(tree: xr.DataTree, path: Path | str, force: bool = False) -> Path:
     """Write ``tree`` to ``path`` atomically; refuse to replace a file unless ``force``."""
     path = check_writable(path, force)
     fmt = file_format(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent))
     staged = tmp / path.name
     try:
         if fmt == "netcdf":
             tree.to_netcdf(staged, engine="h5netcdf")
         else:
-            tree.to_zarr(staged, consolidated=True)
+            with warnings.catch_warnings():
+                # Consolidated metadata is not (yet) in the Zarr v3 spec, but
+                # zarr-python and xarray read it, and without it every plain
+                # ``open_datatree`` warns while falling back.
+                warnings.filterwarnings("ignore", message="Consolidated metadata", category=UserWarning)
+                tree.to_zarr(staged, consolidated=True)
         if path.exists() and path.is_dir() and not path.is_symlink():
             old = tmp / (path.name + ".old")
             os.replace(path, old)

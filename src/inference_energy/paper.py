@@ -8,9 +8,12 @@ the authors' random stream (numpy's legacy generator, reseeded per regime,
 drawing per model: tokens, then PU, then PUE) and reproduces their figures to
 the digit; the default uses ``numpy.random.Generator``.
 
-Output tokens are exponential draws rounded to integers, so a few draws are
-zero tokens (about 0.1 % at median 300).  Those are not queries: their energy
-is NaN and every statistic skips them, as the authors' summaries did.
+Output tokens are exponential draws rounded to integers, so about 0.1 % of
+draws are zero tokens at median 300.  The formula's value there is E = 0 (its
+limit as L_out -> 0 for every fitted law), and that is what the default gives.
+The authors' arithmetic gave 0/0 = NaN for models whose throughput falls with
+shorter outputs, and their summaries skipped those draws; ``legacy=True``
+keeps that too, since it moves the published digits.
 """
 
 from __future__ import annotations
@@ -97,7 +100,7 @@ class Simulation:
     power_utilization: np.ndarray
     pue: np.ndarray
     throughput: np.ndarray
-    energy: np.ndarray  # Wh per query; NaN for zero-token draws
+    energy: np.ndarray  # Wh per query; under legacy, NaN where the authors' arithmetic gave 0/0
     node_power: np.ndarray  # kW per model
     rng: np.random.Generator | np.random.RandomState = field(repr=False)
     blend_models: dict[str, tuple[str, ...]] = field(default_factory=dict)
@@ -153,8 +156,10 @@ class _Rows:
     #: Draws per chunk: small enough for the intermediate passes to stay in cache.
     CHUNK = 1 << 15
 
-    def __init__(self, preset: PaperPreset, fits: ThroughputFits, regimes, n: int, node_power: np.ndarray):
+    def __init__(self, preset: PaperPreset, fits: ThroughputFits, regimes, n: int, node_power: np.ndarray,
+                 legacy: bool = False):
         self.preset, self.fits, self.regimes, self.node_power = preset, fits, regimes, node_power
+        self.legacy = legacy
         shape = (len(regimes), len(fits.models), n)
         self.tokens, self.pu, self.pue = np.empty(shape), np.empty(shape), np.empty(shape)
         self.throughput, self.energy = np.empty(shape), np.empty(shape)
@@ -187,18 +192,24 @@ class _Rows:
     def _compute(self, r: int, m: int, chunk: slice) -> None:
         """TPS and E = PUE * P_max * PU * L_eff / (3.6 TPS).
 
-        Zero-token draws get NaN throughput and energy.  Under the load-coupled
-        variant PU is replaced by a + b TPS / TPS_max.
+        Zero-token draws: E = 0 and TPS undefined (NaN), or under ``legacy`` the
+        authors' floating-point results.  Under the load-coupled variant PU is
+        replaced by a + b TPS / TPS_max.
         """
         p, f = self.preset, self.fits
         tokens, tps, e = self.tokens[r, m, chunk], self.throughput[r, m, chunk], self.energy[r, m, chunk]
         with np.errstate(divide="ignore", invalid="ignore"):
-            np.log(tokens, out=tps)
-            tps *= f.output_slope[m]
-            tps += f.intercept[m] + f.input_slope[m] * np.log(p.input_tokens)
-            np.exp(tps, out=tps)
-            np.minimum(tps, f.cap[m], out=tps)
-            tps[tokens == 0] = np.nan
+            if f.kind[m] == "constant":
+                tps.fill(f.cap[m])
+            else:
+                np.log(tokens, out=tps)
+                tps *= f.output_slope[m]
+                tps += f.intercept[m] + f.input_slope[m] * np.log(p.input_tokens)
+                np.exp(tps, out=tps)
+                np.minimum(tps, f.cap[m], out=tps)
+            zero = None if self.legacy else tokens == 0
+            if zero is not None:
+                tps[zero] = np.nan
             pu = self.pu[r, m, chunk]
             if p.power_coupling is not None:
                 a, b = p.power_coupling
@@ -208,6 +219,8 @@ class _Rows:
             e *= tokens + p.input_token_weight * p.input_tokens if p.input_token_weight else tokens
             e /= tps
             e *= self.node_power[m] / 3.6
+            if zero is not None:
+                e[zero] = 0.0
 
     def trim(self, r: int, m: int, keep_out: np.ndarray) -> None:
         """The blend's trims of one row: its own P5-P95, then P10-P90 of what is left.
@@ -266,7 +279,7 @@ def simulate(
         raise ValueError(f"need at least 20 draws per model, got {n}")
     fits = fit_throughput(data, preset)
     node_power = np.array([preset.node_power(m) for m in fits.models])
-    rows = _Rows(preset, fits, regimes, n, node_power)
+    rows = _Rows(preset, fits, regimes, n, node_power, legacy)
     cells = [(r, m) for r in range(len(regimes)) for m in range(len(fits.models))]
 
     with ThreadPoolExecutor(max_workers=workers or os.cpu_count() or 1) as pool:

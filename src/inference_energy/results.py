@@ -86,7 +86,8 @@ def simulation_tree(
             "energy": _var(summary, ("regime", "model", "statistic"), "Wh",
                            "energy per query (facility scope, as the paper defines it)"),
             "zero_token_draws": _var(_zero_token_counts(sim), ("regime", "model"), "1",
-                                     "draws rounded to zero output tokens (not queries; excluded)"),
+                                     "draws rounded to zero output tokens (energy 0; NaN and skipped under the legacy stream "
+                                     "where the authors' arithmetic gave 0/0)"),
         },
         coords={"regime": regimes, "model": models + [BLEND], "statistic": statistic},
     )
@@ -108,7 +109,7 @@ def simulation_tree(
                                           "PU: fraction of node maximum power drawn while serving"),
                 "pue": _var(per_draw(sim.pue), dims, "1", "PUE: facility energy / IT energy"),
                 "throughput": _var(per_draw(sim.throughput), dims, "tokens/s", "node output throughput at the query's lengths"),
-                "energy": _var(per_draw(sim.energy), dims, "Wh", "energy per query (NaN: zero output tokens)"),
+                "energy": _var(per_draw(sim.energy), dims, "Wh", "energy per query (NaN: a draw the authors' arithmetic skipped, legacy stream only)"),
                 "in_blend": _var(per_draw(sim.in_blend.astype("int8")), dims, "1",
                                  "1 if the draw is in the trimmed frontier-blend pool"),
             },
