@@ -12,7 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from inference_energy.data import (
@@ -38,7 +38,7 @@ from inference_energy.data import (
 THROUGHPUT = "throughput_paper.csv"
 SHIPPED = sorted(DEFAULT_DATA_DIR.glob("*.csv"))
 README = DEFAULT_DATA_DIR / "README.md"
-HYPOTHESIS = settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+HYPOTHESIS = settings(max_examples=50, deadline=None)
 
 
 # --- helpers ----------------------------------------------------------------

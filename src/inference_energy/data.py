@@ -27,11 +27,13 @@ CATALOG_FILES = ("models.csv", "hardware.csv")
 class DataError(ValueError):
     """A calibration table is malformed; the message names file, row and column."""
 
-    def __init__(self, file: Path | str, message: str, row: int | None = None, column: str | None = None):
+    def __init__(self, file: Path | str, message: str, row: int | None = None, column: str | None = None,
+                 line: int | None = None):
         self.file, self.row, self.column = str(file), row, column
+        self.line = line if line is not None else (row + 1 if row is not None else None)
         where = [self.file]
         if row is not None:
-            where.append(f"row {row} (line {row + 1})")
+            where.append(f"row {row} (line {self.line})")
         if column is not None:
             where.append(f"column '{column}'")
         super().__init__(f"{', '.join(where)}: {message}")
@@ -163,28 +165,28 @@ def schema_for(path: Path) -> tuple[Column, ...]:
 # --- parsing ---------------------------------------------------------------
 
 
-def _parse_cell(raw: str, col: Column, file: Path, row: int) -> Any:
+def _parse_cell(raw: str, col: Column, file: Path, row: int, line: int | None = None) -> Any:
     text = raw.strip()
     if text == "":
         if col.nonempty:
-            raise DataError(file, "is empty; a value is required", row, col.name)
+            raise DataError(file, "is empty; a value is required", row, col.name, line)
         return None
     if col.kind in (int, float):
         try:
             number = float(text)
         except ValueError:
-            raise DataError(file, f"expected a number, got {text!r}", row, col.name) from None
+            raise DataError(file, f"expected a number, got {text!r}", row, col.name, line) from None
         if not math.isfinite(number):
-            raise DataError(file, f"expected a finite number, got {text!r}", row, col.name)
+            raise DataError(file, f"expected a finite number, got {text!r}", row, col.name, line)
         if col.kind is int:
             if number != int(number):
-                raise DataError(file, f"expected a whole number, got {text!r}", row, col.name)
+                raise DataError(file, f"expected a whole number, got {text!r}", row, col.name, line)
             number = int(number)
         if col.positive and number <= 0:
-            raise DataError(file, f"must be positive, got {text!r}", row, col.name)
+            raise DataError(file, f"must be positive, got {text!r}", row, col.name, line)
         return number
     if col.choices is not None and text not in col.choices:
-        raise DataError(file, f"unknown value {text!r}; expected one of {', '.join(col.choices)}", row, col.name)
+        raise DataError(file, f"unknown value {text!r}; expected one of {', '.join(col.choices)}", row, col.name, line)
     return text
 
 
@@ -226,15 +228,17 @@ def read_table(path: Path, schema: tuple[Column, ...] | None = None) -> Table:
                 if not any(c.strip() for c in cells):
                     continue
                 if len(cells) != len(header):
-                    raise DataError(path, f"has {len(cells)} cells; the header has {len(header)}", row_number)
+                    raise DataError(path, f"has {len(cells)} cells; the header has {len(header)}", row_number,
+                                    line=reader.line_num)
                 raw = dict(zip(header, cells))
                 parsed = {k: v.strip() for k, v in raw.items()}
                 for col in schema:
                     if col.name in raw:
-                        parsed[col.name] = _parse_cell(raw[col.name], col, path, row_number)
+                        parsed[col.name] = _parse_cell(raw[col.name], col, path, row_number, reader.line_num)
                     else:
                         parsed[col.name] = None
                 parsed["_row"] = row_number
+                parsed["_line"] = reader.line_num
                 table.rows.append(parsed)
     except UnicodeDecodeError as exc:
         raise DataError(path, f"is not UTF-8 text ({exc.reason})") from None
@@ -280,7 +284,7 @@ def _check_unique_ids(table: Table, seen: dict[str, str] | None = None) -> None:
     for row in table.rows:
         where = seen.get(row["id"])
         if where is not None:
-            raise DataError(table.path, f"duplicate id {row['id']!r} (first in {where})", row["_row"], "id")
+            raise DataError(table.path, f"duplicate id {row['id']!r} (first in {where})", row["_row"], "id", row["_line"])
         seen[row["id"]] = f"{table.path.name} row {row['_row']}"
 
 
@@ -294,6 +298,7 @@ def _check_observation(table: Table, catalogs: dict[str, set[str]]) -> None:
                 f"unit {row['unit']!r} does not fit quantity {row['quantity']!r}; expected one of {allowed}",
                 row["_row"],
                 "unit",
+                row["_line"],
             )
         for col in ("model", "hardware"):
             ref = row[col]
@@ -304,6 +309,7 @@ def _check_observation(table: Table, catalogs: dict[str, set[str]]) -> None:
                     f"or use one of {', '.join(sorted(catalogs[col]))}",
                     row["_row"],
                     col,
+                    row["_line"],
                 )
 
 

@@ -25,7 +25,7 @@ from typing import Sequence
 
 import numpy as np
 
-from .data import CalibrationData, load
+from .data import CalibrationData, DataError, load
 from .presets import REGIMES, PaperPreset
 from .stats import lognormal_from_p5_p95, sorted_percentiles, summarize, summarize_sorted
 
@@ -62,6 +62,10 @@ def fit_throughput(data: CalibrationData, preset: PaperPreset) -> ThroughputFits
     ]
     by_model: dict[str, list[dict]] = {}
     for r in rows:
+        for col in ("input_tokens", "output_tokens"):
+            if r[col] is None:
+                raise DataError(table.path, f"the paper's throughput fit needs {col} on every {preset.precision} row",
+                                r["_row"], col)
         by_model.setdefault(r["model"], []).append(r)
     fitted, constant = [], []
     for model, group in by_model.items():
