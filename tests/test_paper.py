@@ -118,6 +118,10 @@ def test_throughput_fits_follow_the_method(shipped):
 
 def test_energy_is_the_paper_formula_draw_by_draw(shipped):
     sim = paper.simulate(presets.get_preset("paper-v2"), shipped, draws=20_000, seed=5)
+    # PU and PUE keep their published lognormals (drawn as a product, split when kept)
+    for values, (lo, hi) in ((sim.power_utilization, (0.4, 0.9)), (sim.pue, (1.05, 1.6))):
+        assert np.percentile(values, [5, 95]) == pytest.approx([lo, hi], rel=0.02)
+    assert abs(np.corrcoef(np.log(sim.power_utilization.ravel()), np.log(sim.pue.ravel()))[0, 1]) < 0.01
     zero = sim.output_tokens == 0
     e = sim.pue * sim.node_power[:, None] * sim.power_utilization * sim.output_tokens / (3.6 * sim.throughput)
     assert np.allclose(sim.energy[~zero], e[~zero], rtol=1e-12)
@@ -196,3 +200,30 @@ def test_preset_round_trips_through_json():
     import json
 
     assert presets.PaperPreset.from_dict(json.loads(p.to_json())) == p
+
+
+def test_keeping_only_the_energy_changes_no_number(shipped):
+    preset = presets.get_preset("paper-v2")
+    full = paper.simulate(preset, shipped, draws=70_000, seed=4)
+    lean = paper.simulate(preset, shipped, draws=70_000, seed=4, keep_draws=False)
+    assert lean.output_tokens is None and lean.pue is None
+    assert np.array_equal(np.sort(full.energy, axis=-1), lean.energy)  # lean rows are sorted in place
+    assert np.array_equal(full.summary, lean.summary)
+    assert np.array_equal(full.zero_tokens, (full.output_tokens == 0).sum(axis=-1))
+    assert np.array_equal(full.zero_tokens, lean.zero_tokens)
+
+
+def test_pathways_and_fleet_do_not_depend_on_keeping_the_draws(shipped):
+    preset = presets.get_preset("paper-v1")
+    results = []
+    for keep in (True, False):
+        sim = paper.simulate(preset, shipped, draws=4_000, seed=8, keep_draws=keep)
+        results.append((paper.pathways(sim).energy, paper.fleet(sim).mixed))
+    assert np.array_equal(results[0][0], results[1][0]) and np.array_equal(results[0][1], results[1][1])
+
+
+def test_in_blend_marks_exactly_the_pool(shipped):
+    sim = paper.simulate(presets.get_preset("paper-v2"), shipped, draws=5_000, seed=2)
+    for r, regime in enumerate(sim.regimes):
+        marked = np.sort(sim.energy[r][sim.in_blend[r]])
+        assert np.array_equal(marked, np.sort(sim.blend_pool(regime)))

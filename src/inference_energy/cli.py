@@ -83,14 +83,14 @@ def _regimes(choice: RegimeChoice) -> tuple[str, ...]:
     return ("traditional", "long") if choice is RegimeChoice.all else (choice.value,)
 
 
-def _simulate(preset: str, variant: Variant, input_tokens, regimes, draws, seed, data, legacy):
+def _simulate(preset: str, variant: Variant, input_tokens, regimes, draws, seed, data, legacy, keep_draws=False):
     from . import data as data_mod
     from .paper import simulate
     from .presets import get_preset
 
     p = get_preset(preset, variant.value, input_tokens=input_tokens)
     tables = data_mod.load(data)
-    return simulate(p, tables, draws=draws, seed=seed, regimes=regimes, legacy=legacy)
+    return simulate(p, tables, draws=draws, seed=seed, regimes=regimes, legacy=legacy, keep_draws=keep_draws)
 
 
 def _emit(records: list[dict], fmt: Format, title: str, columns: list[tuple[str, str]], meta: dict) -> None:
@@ -117,13 +117,20 @@ def _fmt_cell(value) -> str:
     return "" if value is None else str(value)
 
 
-def _save(tree, output: Optional[Path], force: bool) -> None:
+def _save(build_tree, output: Optional[Path], force: bool) -> None:
+    """Build the DataTree (xarray is imported only here) and write it."""
     if output is None:
         return
     from .io import save
 
-    save(tree, output, force=force)
+    save(build_tree(), output, force=force)
     typer.echo(f"wrote {output}", err=True)
+
+
+def _tree(sim, **groups):
+    from .results import simulation_tree
+
+    return simulation_tree(sim, **groups)
 
 
 QUANTILE_COLS = [("p5", "P5"), ("p25", "P25"), ("p50", "P50"), ("p75", "P75"), ("p95", "P95"), ("mean", "mean")]
@@ -149,14 +156,14 @@ def simulate(
         from .io import check_writable
 
         check_writable(output, force)
-    sim = _simulate(preset, variant, input_tokens, _regimes(regime), draws, seed, data, legacy_stream)
-    from .results import energy_records, simulation_tree
+    sim = _simulate(preset, variant, input_tokens, _regimes(regime), draws, seed, data, legacy_stream,
+                    keep_draws=output is not None)
+    from .records import energy_records
 
-    tree = simulation_tree(sim)
-    _save(tree, output, force)
+    _save(lambda: _tree(sim), output, force)
     meta = {"preset": sim.preset.name, "seed": seed, "draws": int(sim.energy.shape[-1]),
             "blend_models": sim.blend_models, "data_sha256": sim.data_sha256}
-    _emit(energy_records(tree), format, f"Energy per query, Wh (preset {sim.preset.name}, {sim.energy.shape[-1]:,} draws per model)",
+    _emit(energy_records(sim), format, f"Energy per query, Wh (preset {sim.preset.name}, {sim.energy.shape[-1]:,} draws per model)",
           [("model", "model"), ("regime", "regime"), *[(k, f"{h} [Wh]") for k, h in QUANTILE_COLS]],
           {**meta, "note": f"frontier-blend = {', '.join(sim.blend_models[sim.regimes[0]])}, each trimmed to P5-P95 then P10-P90, pooled."})
 
@@ -181,11 +188,11 @@ def pathways(
         check_writable(output, force)
     sim = _simulate(preset, Variant.baseline, None, _regimes(regime), draws, seed, data, legacy_stream)
     from .paper import pathways as run_pathways
-    from .results import pathway_dataset, pathway_records, simulation_tree
+    from .records import pathway_records
 
     result = run_pathways(sim)
-    _save(simulation_tree(sim, pathway_result=result, keep_draws=False), output, force)
-    records = pathway_records(pathway_dataset(result))
+    _save(lambda: _tree(sim, pathway_result=result), output, force)
+    records = pathway_records(result)
     _emit(records, format, f"Efficiency pathways, frontier blend, Wh per query (preset {sim.preset.name})",
           [("pathway", "pathway"), ("regime", "regime"), *[(k, f"{h} [Wh]") for k, h in QUANTILE_COLS],
            ("median_reduction", "median reduction [x]"), ("reduction_p5", "divisor P5 [x]"), ("reduction_p95", "divisor P95 [x]")],
@@ -215,14 +222,14 @@ def fleet(
     shares = tuple(long_share) if long_share else (0.0, 0.1)
     sim = _simulate(preset, Variant.baseline, None, ("traditional", "long"), draws, seed, data, legacy_stream)
     from .paper import fleet as run_fleet
-    from .results import fleet_dataset, fleet_records, simulation_tree
+    from .records import fleet_records
 
     result = run_fleet(sim, queries_per_day, shares)
-    _save(simulation_tree(sim, fleet_result=result, keep_draws=False), output, force)
+    _save(lambda: _tree(sim, fleet_result=result), output, force)
     overhead = 1.0
     for f in sim.preset.fleet_overhead:
         overhead *= f
-    _emit(fleet_records(fleet_dataset(result)), format,
+    _emit(fleet_records(result), format,
           f"Fleet energy, GWh/day, at {queries_per_day:,.0f} queries/day (preset {sim.preset.name})",
           [("scenario", "scenario"), ("long_share", "long share"), ("p5", "P5 [GWh/day]"), ("p50", "P50 [GWh/day]"), ("p95", "P95 [GWh/day]")],
           {"preset": sim.preset.name, "seed": seed, "queries_per_day": queries_per_day,

@@ -12,8 +12,10 @@ import shutil
 import tempfile
 import warnings
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import xarray as xr
+if TYPE_CHECKING:
+    import xarray as xr
 
 #: Schema versions this package reads.
 SUPPORTED_SCHEMA_VERSIONS = ("1.0",)
@@ -42,7 +44,7 @@ def check_writable(path: Path | str, force: bool = False) -> Path:
     return path
 
 
-def save(tree: xr.DataTree, path: Path | str, force: bool = False) -> Path:
+def save(tree: "xr.DataTree", path: Path | str, force: bool = False) -> Path:
     """Write ``tree`` to ``path`` atomically; refuse to replace a file unless ``force``."""
     path = check_writable(path, force)
     fmt = file_format(path)
@@ -70,8 +72,10 @@ def save(tree: xr.DataTree, path: Path | str, force: bool = False) -> Path:
     return path
 
 
-def load(path: Path | str) -> xr.DataTree:
+def load(path: Path | str) -> "xr.DataTree":
     """Open a result file and check that this package knows its schema version."""
+    import xarray as xr
+
     path = Path(path)
     if not path.exists():
         raise ResultFileError(f"{path}: no such file")

@@ -16,11 +16,11 @@ import xarray as xr
 
 from . import __version__
 from .paper import FIT_KINDS, PATHWAYS, FleetResult, PathwayResult, Simulation
+from .records import BLEND
 from .stats import STATISTICS
 
 #: Version of the stored-file layout; bump on any incompatible change.
 SCHEMA_VERSION = "1.0"
-BLEND = "frontier-blend"
 
 
 def _var(data, dims, units: str, long_name: str, **attrs) -> xr.Variable:
@@ -47,7 +47,7 @@ def provenance(kind: str, config: dict[str, Any], seed: int, data_sha256: str, *
 
 def _zero_token_counts(sim: Simulation) -> np.ndarray:
     """Zero-token draws per model, and for the blend the sum over its models."""
-    per_model = (sim.output_tokens == 0).sum(axis=-1)
+    per_model = sim.zero_tokens
     blend = [[per_model[r, sim.models.index(m)] for m in sim.blend_models[reg]] for r, reg in enumerate(sim.regimes)]
     return np.column_stack([per_model, np.array([sum(b) for b in blend])])
 
@@ -98,7 +98,7 @@ def simulation_tree(
 
     groups: dict[str, xr.Dataset] = {"throughput": throughput, "summary": summaries}
 
-    if keep_draws:
+    if keep_draws and sim.output_tokens is not None:
         dims = ("regime", "model", "chain", "draw")
         def per_draw(a):  # noqa: E306 - (regime, model, draw) -> add a chain axis of 1
             return a[:, :, None, :]
@@ -160,46 +160,3 @@ def fleet_dataset(res: FleetResult) -> xr.Dataset:
                 "long_share": list(res.long_shares), "quantile": ["p5", "p50", "p95"]},
         attrs={"queries_per_day": res.queries_per_day},
     )
-
-
-# --- flat records (the JSON contract) -------------------------------------
-
-
-def _round(x: float, digits: int = 6) -> float | None:
-    x = float(x)
-    return None if not np.isfinite(x) else float(f"{x:.{digits}g}")
-
-
-def energy_records(tree: xr.DataTree) -> list[dict[str, Any]]:
-    ds = tree["summary"].to_dataset()
-    out = []
-    for regime in ds.regime.values:
-        for model in ds.model.values:
-            row = ds["energy"].sel(regime=regime, model=model).values
-            out.append({"model": str(model), "regime": str(regime), "scope": "facility", "unit": "Wh",
-                        **{s: _round(v) for s, v in zip(STATISTICS, row)}})
-    return out
-
-
-def pathway_records(ds: xr.Dataset) -> list[dict[str, Any]]:
-    out = []
-    for regime in ds.regime.values:
-        for pathway in ds.pathway.values:
-            row = ds["energy"].sel(regime=regime, pathway=pathway).values
-            red = ds["reduction"].sel(regime=regime, pathway=pathway).values
-            out.append({"pathway": str(pathway), "regime": str(regime), "unit": "Wh",
-                        **{s: _round(v) for s, v in zip(STATISTICS, row)},
-                        "median_reduction": _round(ds["median_reduction"].sel(regime=regime, pathway=pathway)),
-                        "reduction_p5": _round(red[0]), "reduction_p50": _round(red[1]), "reduction_p95": _round(red[2])})
-    return out
-
-
-def fleet_records(ds: xr.Dataset) -> list[dict[str, Any]]:
-    out = []
-    for scenario in ds.scenario.values:
-        for share in ds.long_share.values:
-            q = ds["energy"].sel(scenario=scenario, long_share=share).values
-            out.append({"scenario": str(scenario), "long_share": float(share), "unit": "GWh/day",
-                        "queries_per_day": float(ds.attrs["queries_per_day"]),
-                        "p5": _round(q[0]), "p50": _round(q[1]), "p95": _round(q[2])})
-    return out
