@@ -17,7 +17,9 @@ from hypothesis import strategies as st
 
 from inference_energy.data import (
     CATALOG_FILES,
+    COMPONENTS,
     DEFAULT_DATA_DIR,
+    DEPLOYMENTS,
     HARDWARE_SCHEMA,
     MODEL_SCHEMA,
     OBSERVATION_SCHEMA,
@@ -28,6 +30,7 @@ from inference_energy.data import (
     STATISTICS,
     UNIT_DIMENSION,
     UNITS,
+    WORKLOADS,
     ARCHITECTURES,
     DataError,
     data_hash,
@@ -86,13 +89,14 @@ def expect_error(directory: Path, file: str, row: int | None = None, column: str
     return check_error(info.value, file, row, column, match)
 
 
-def check_error(err: DataError, file: str, row: int | None, column: str | None, match: str = "") -> DataError:
+def check_error(err: DataError, file: str, row: int | None, column: str | None, match: str = "",
+                line: int | None = None) -> DataError:
     message = str(err)
     assert "\n" not in message
     assert file in message
     assert Path(err.file).name == file
     if row is not None:
-        assert f"row {row} (line {row + 1})" in message
+        assert f"row {row} (line {line if line is not None else row + 1})" in message
         assert err.row == row
     if column is not None:
         assert f"column '{column}'" in message
@@ -135,7 +139,7 @@ def test_shipped_data_loads():
 
 def test_shipped_types_are_parsed():
     data = load()
-    row = data.observation_rows()[0]
+    row = data.observations[THROUGHPUT].rows[0]
     assert isinstance(row["value"], float)
     assert isinstance(row["num_gpus"], int)
     assert all(isinstance(h["gpus_per_node"], int) for h in data.hardware.rows)
@@ -151,6 +155,82 @@ def test_shipped_corrections():
     assert data.model("Llama-3.1-Nemotron-Ultra-253B")["total_params_b"] == 253
     scaled = [r for r in data.observation_rows() if "2-GPU figure" in (r["note"] or "")]
     assert scaled and all(r["role"] == "comparison" for r in scaled)
+
+
+MLENERGY = "mlenergy_v3.csv"
+MEASUREMENTS = "measurements.csv"
+#: Quantities the calibrated model has a likelihood term for.
+LIKELIHOOD_QUANTITIES = {"output_throughput", "gpu_power", "energy_per_query", "pue", "input_tokens", "output_tokens"}
+
+
+def test_mlenergy_v3_has_two_rows_per_configuration():
+    """525 leaderboard configurations, each an output-throughput row and a GPU-power row."""
+    rows = load().observations[MLENERGY].rows
+    assert len(rows) == 1050 == 525 * 2
+    for i in range(525):
+        throughput, power = rows[2 * i], rows[2 * i + 1]
+        assert (throughput["id"], power["id"]) == (f"ML{i + 1:04d}a", f"ML{i + 1:04d}b")
+        assert (throughput["quantity"], throughput["unit"]) == ("output_throughput", "tokens/s")
+        assert (power["quantity"], power["unit"]) == ("gpu_power", "W")
+        for col in ("model", "hardware", "precision", "num_gpus", "concurrency", "output_tokens", "workload"):
+            assert throughput[col] == power[col] is not None, col
+        assert throughput["input_tokens"] is None  # not published
+    assert {r["role"] for r in rows} == {"likelihood"}
+    assert {r["serving"] for r in rows} == {"steady_state"}
+    assert {r["hardware"] for r in rows} == {"H100", "B200"}
+    assert {r["workload"] for r in rows} == {"chat", "reasoning", "code"}
+    # The -FP8 checkpoints are the same catalog model; precision is on the row.
+    qwen = {r["precision"] for r in rows if r["model"] == "Qwen3-235B-A22B-Instruct-2507"}
+    assert qwen == {"bfloat16", "fp8"}
+
+
+def test_catalog_holds_every_leaderboard_model():
+    data = load()
+    ids = data.models.column("id")
+    assert ids[:7] == ["Llama-3.1-405B", "Llama-3.1-70B", "Llama-3.1-8B", "Mixtral-8x22B", "Mistral-Large-2",
+                       "DeepSeek-R1", "Llama-3.1-Nemotron-Ultra-253B"]
+    assert not [i for i in ids if i.endswith("-FP8") or "/" in i]
+    used = {r["model"] for r in data.observation_rows() if r["model"]}
+    assert len({r["model"] for r in data.observations[MLENERGY].rows}) == 22
+    assert "Llama-2-70B" in used and used <= set(ids)
+    assert data.model("gpt-oss-120b")["architecture"] == "moe"
+    assert data.model("NVIDIA-Nemotron-Nano-9B-v2")["architecture"] == "hybrid"
+
+
+def test_measurement_likelihood_rows_have_known_quantities():
+    rows = load().observations[MEASUREMENTS].rows
+    likelihood = [r for r in rows if r["role"] == "likelihood"]
+    assert likelihood
+    for r in likelihood:
+        assert r["quantity"] in LIKELIHOOD_QUANTITIES, r["id"]
+        assert UNIT_DIMENSION[r["unit"]] == QUANTITIES[r["quantity"]], r["id"]
+        if r["quantity"] in ("output_throughput", "gpu_power"):
+            assert r["model"] and r["hardware"] and r["num_gpus"], r["id"]
+        if r["quantity"] == "pue":
+            assert r["operator"] and r["deployment"], r["id"]
+        if r["quantity"] == "energy_per_query":
+            assert r["operator"] and r["model"] is None, r["id"]
+        if r["quantity"] in ("input_tokens", "output_tokens"):
+            assert r["workload"] in ("chat", "reasoning", "code"), r["id"]
+
+
+def test_seed_paper_outputs_are_comparison_rows():
+    """A16-A22 are the seed paper's own outputs: fitting to them would be circular."""
+    rows = load().observations[MEASUREMENTS].rows
+    seed = [r for r in rows if re.fullmatch(r"A(1[6-9]|2[0-2])[a-z]?", r["id"])]
+    assert {r["id"][:3] for r in seed} >= {"A16", "A18", "A19", "A20", "A21"}
+    assert all(r["role"] == "comparison" for r in seed)
+    # So are its priors and the third-party estimates.
+    others = [r for r in rows if re.fullmatch(r"(A2[3-9]|A30|C32|D16|D17)[a-z]?", r["id"])]
+    assert others and all(r["role"] == "comparison" for r in others)
+
+
+def test_measurements_keep_reference_ids_and_sources():
+    rows = load().observations[MEASUREMENTS].rows
+    assert all(re.fullmatch(r"([A-E]\d\d[a-z]?|RL\d\d)", r["id"]) for r in rows)
+    # The ML.ENERGY summaries (B01-B16, C12-C27) are in mlenergy_v3.csv, not repeated here.
+    assert not [r["id"] for r in rows if re.fullmatch(r"(B(0\d|1[0-6])|C(1[2-9]|2[0-7]))[a-z]?", r["id"])]
+    assert all(r["source_url"].startswith("http") for r in rows)
 
 
 def test_copy_loads_with_same_hash(data_dir):
@@ -216,7 +296,7 @@ def test_missing_column(data_dir, file, column):
 def test_optional_column_may_be_missing(data_dir):
     drop_column(data_dir / THROUGHPUT, "note")
     drop_column(data_dir / "models.csv", "note")
-    assert load(data_dir).observation_rows()[0]["note"] is None
+    assert load(data_dir).observations[THROUGHPUT].rows[0]["note"] is None
 
 
 def test_duplicate_header_column(data_dir):
@@ -422,7 +502,8 @@ def test_corrupt_numeric_cell_is_refused(row, column, bad):
         write_rows(directory / THROUGHPUT, rows)
         with pytest.raises(DataError) as info:
             load(directory)
-    check_error(info.value, THROUGHPUT, row, column)
+    # A line break inside the bad cell (quoted by the writer) pushes the row's last line down.
+    check_error(info.value, THROUGHPUT, row, column, line=row + 1 + len(re.findall(r"\r\n|\r|\n", bad)))
 
 
 CATALOG_IDS = {"model": [r[0] for r in read_rows(DEFAULT_DATA_DIR / "models.csv")[1:]],
@@ -521,7 +602,8 @@ def test_readme_documents_every_column():
 
 def test_readme_documents_every_choice():
     text = README.read_text(encoding="utf-8")
-    values = [*QUANTITIES, *UNIT_DIMENSION, *UNITS, *STATISTICS, *SCOPES, *SERVING, *ROLES, *ARCHITECTURES]
+    values = [*QUANTITIES, *UNIT_DIMENSION, *UNITS, *STATISTICS, *SCOPES, *SERVING, *ROLES, *ARCHITECTURES,
+              *WORKLOADS, *COMPONENTS, *DEPLOYMENTS]
     missing = [v for v in values if f"`{v}`" not in text]
     assert not missing, f"README lacks {missing}"
 

@@ -77,7 +77,11 @@ QUANTITIES: dict[str, str] = {
 
 STATISTICS = ("point", "mean", "median", "p5", "p10", "p25", "p75", "p90", "p95", "p99")
 SCOPES = ("gpu", "node", "it", "facility", "workload", "grid")
-SERVING = ("vendor_max_benchmark", "vendor_benchmark", "steady_state", "production", "unknown")
+SERVING = ("vendor_max_benchmark", "vendor_benchmark", "steady_state", "production",
+           "production_disaggregated", "unknown")
+WORKLOADS = ("chat", "reasoning", "code", "fixed", "mixed", "unknown")
+COMPONENTS = ("total", "accelerator", "host", "idle", "overhead")
+DEPLOYMENTS = ("hyperscale", "typical")
 ROLES = ("likelihood", "comparison")
 ARCHITECTURES = ("dense", "moe", "hybrid")
 
@@ -148,6 +152,14 @@ OBSERVATION_SCHEMA = _cols(
     Column("output_tokens", float, nonempty=False, positive=True, doc="output tokens per request"),
     Column("concurrency", float, nonempty=False, positive=True, doc="requests in flight (batch)"),
     Column("serving", choices=SERVING, doc="how the figure was obtained"),
+    Column("workload", required=False, nonempty=False, choices=WORKLOADS,
+           doc="kind of requests: chat, reasoning, code, fixed (synthetic lengths), mixed, unknown"),
+    Column("operator", required=False, nonempty=False,
+           doc="who runs the deployment (google, microsoft, ...); keys PUE and undisclosed-model deployments"),
+    Column("deployment", required=False, nonempty=False, choices=DEPLOYMENTS,
+           doc="deployment class of a PUE/WUE figure: hyperscale or typical"),
+    Column("component", required=False, nonempty=False, choices=COMPONENTS,
+           doc="part of an energy breakdown: total (default), accelerator, host, idle, overhead"),
     Column("uncertainty", float, nonempty=False, positive=True,
            doc="observation sd on the natural-log scale; empty: the model's default for the serving kind"),
     Column("role", choices=ROLES, doc="likelihood (calibration data) or comparison (shown, never fitted)"),
