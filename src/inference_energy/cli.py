@@ -237,6 +237,185 @@ def fleet(
                    "bootstrap quantiles; the mix combines each quantile separately, as the paper does."})
 
 
+def _parameter_records(cal) -> list[dict]:
+    import numpy as np
+
+    from .records import rounded
+
+    post, prior = cal.tree["posterior"].to_dataset(), cal.tree["prior"].to_dataset()
+    out = []
+    for name, ratio in cal.shrinkage.items():
+        p, q = post[name].values.ravel(), prior[name].values.ravel()
+        out.append({"parameter": name, "unit": post[name].attrs.get("units", "1"),
+                    "prior_mean": rounded(q.mean(), 4), "prior_sd": rounded(q.std(), 4),
+                    "posterior_mean": rounded(p.mean(), 4), "posterior_sd": rounded(p.std(), 4),
+                    "posterior_p5": rounded(np.percentile(p, 5), 4), "posterior_p95": rounded(np.percentile(p, 95), 4),
+                    "sd_ratio": rounded(ratio, 3), "prior_dominated": bool(ratio > 0.7)})
+    return out
+
+
+def _print_calibration(cal, params, outside, sources, fmt: Format, output) -> None:
+    d = cal.diagnostics
+    diag = {"max_rhat": round(d.max_rhat, 4), "min_ess_bulk": round(d.min_ess_bulk), "min_ess_tail": round(d.min_ess_tail),
+            "divergences": d.divergences, "seconds": round(d.seconds, 1), "passed": d.passed, "problems": d.problems}
+    if fmt is Format.json:
+        typer.echo(json.dumps({"diagnostics": diag, "output": str(output) if output else None, "results": params,
+                               "outside_posterior_90": outside, "sources": sources}, indent=2))
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(width=None if sys.stdout.isatty() else 160)
+    t = Table(title="Sampling diagnostics (gate: r_hat <= 1.01, ESS >= 400, no divergences)", title_justify="left")
+    for col in ("max r_hat", "min bulk ESS", "min tail ESS", "divergences", "seconds", "passed"):
+        t.add_column(col, justify="right")
+    t.add_row(f"{d.max_rhat:.4f}", f"{d.min_ess_bulk:.0f}", f"{d.min_ess_tail:.0f}", str(d.divergences), f"{d.seconds:.1f}",
+              "yes" if d.passed else "NO: " + "; ".join(d.problems))
+    console.print(t)
+    t = Table(title="Parameters: prior vs posterior (sd ratio near 1: the prior decides)", title_justify="left")
+    for col in ("parameter", "unit", "prior mean", "prior sd", "post mean", "post sd", "post P5", "post P95", "sd ratio"):
+        t.add_column(col, justify="left" if col == "parameter" else "right")
+    for r in sorted(params, key=lambda r: -r["sd_ratio"]):
+        t.add_row(r["parameter"] + (" *" if r["prior_dominated"] else ""), r["unit"], *[_fmt_cell(r[k]) for k in (
+            "prior_mean", "prior_sd", "posterior_mean", "posterior_sd", "posterior_p5", "posterior_p95", "sd_ratio")])
+    console.print(t)
+    console.print("* prior-dominated (posterior sd > 0.7 prior sd)", style="dim")
+    t = Table(title=f"Rows outside their posterior predictive 90 % interval: {len(outside)} of {cal.checks.sizes['row']} "
+                    "(about 10 % expected)", title_justify="left")
+    for col in ("row", "group", "z", "source"):
+        t.add_column(col)
+    for r in sorted(outside, key=lambda r: -abs(r["z"]))[:15]:
+        t.add_row(r["row"], r["group"], f"{r['z']:+.2f}", r["source"][:90])
+    console.print(t)
+    t = Table(title="Sources: share of rows outside, mean |z|, leave-source-out Pareto k (> 0.7: influential or in conflict)",
+              title_justify="left")
+    for col in ("source", "rows", "share outside", "mean |z|", "k-hat"):
+        t.add_column(col, justify="left" if col == "source" else "right")
+    for r in sorted(sources, key=lambda r: -r["loso_khat"]):
+        t.add_row(r["source"][:90], str(r["rows"]), f"{r['share_outside_90']:.2f}", f"{r['mean_abs_z']:.2f}", f"{r['loso_khat']:.2f}")
+    console.print(t)
+
+
+@app.command()
+@handle_errors
+def calibrate(
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the calibration (.nc or .zarr).")],
+    data: DataOpt = None,
+    add_data: Annotated[Optional[list[Path]], typer.Option("--add-data", help="Extra observation tables (new telemetry).")] = None,
+    draws: Annotated[int, typer.Option("--draws", min=100, help="Posterior draws per chain.")] = 1000,
+    tune: Annotated[int, typer.Option("--tune", min=100, help="Tuning steps per chain.")] = 1000,
+    chains: Annotated[int, typer.Option("--chains", min=1, help="Chains (run in parallel by nutpie).")] = 4,
+    seed: SeedOpt = 2025,
+    target_accept: Annotated[float, typer.Option("--target-accept", min=0.5, max=0.999)] = 0.95,
+    priors: Annotated[Optional[Path], typer.Option("--priors", help="JSON file of prior overrides {name: Prior.to_dict()}.")] = None,
+    allow_bad_diagnostics: Annotated[bool, typer.Option("--allow-bad-diagnostics", help="Write the file and exit 0 even if diagnostics fail.")] = False,
+    force: ForceOpt = False,
+    format: FormatOpt = Format.table,
+) -> None:
+    """Calibrate the Bayesian model on the tables (nutpie NUTS), check it, push it forward, store it."""
+    from .io import check_writable
+
+    check_writable(output, force)
+    from . import data as data_mod
+    from .calibrate import SamplerConfig
+    from .calibrate import calibrate as run
+    from .posterior_file import build_tree
+    from .priors import load_prior_file
+    from .pushforward import energy_dataset
+    from .tokens import trace_lengths
+
+    tables = data_mod.load(data, extra=add_data)
+    overrides = load_prior_file(priors) if priors else None
+    config = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed, target_accept=target_accept)
+    if format is Format.table:
+        typer.echo(f"calibrating on {sum(len(t.rows) for t in tables.observations.values())} rows "
+                   f"(data {tables.sha256[:12]}); compiling the model takes 10-30 s ...", err=True)
+    cal = run(tables, config, overrides, progress=format is Format.table)
+    traces = trace_lengths(cal.md)
+    energy = energy_dataset(cal.tree["posterior"].to_dataset(), cal.md.catalogs, traces, seed=seed)
+    extra = {"added_files": json.dumps([str(p) for p in add_data])} if add_data else None
+    params = _parameter_records(cal)
+    c = cal.checks
+    outside = [{"row": str(r), "group": str(g), "z": float(z), "source": str(src)}
+               for r, g, z, o, src in zip(c["row"].values, c["group"].values, c["z_posterior"].values,
+                                          c["outside_posterior_90"].values, c["source"].values) if o]
+    sources = cal.sources.to_dataframe().reset_index().to_dict("records")
+    written = None
+    if cal.diagnostics.passed or allow_bad_diagnostics:
+        from .io import save
+
+        save(build_tree(cal, traces, energy, tables.sha256, extra), output, force=force)
+        written = output
+    _print_calibration(cal, params, outside, sources, format, written)
+    if not cal.diagnostics.passed:
+        msg = "diagnostics failed: " + "; ".join(cal.diagnostics.problems)
+        if allow_bad_diagnostics:
+            typer.echo(f"warning: {msg}; written anyway (--allow-bad-diagnostics)", err=True)
+        else:
+            typer.echo(f"error: {msg}. Nothing written. Try more --tune/--draws, or --allow-bad-diagnostics.", err=True)
+            raise typer.Exit(1)
+    if written:
+        typer.echo(f"wrote {written}; next: inference-energy estimate --posterior {written} --model Llama-3.1-70B "
+                   "--hardware H100 --regime traditional", err=True)
+
+
+class Scope(str, Enum):
+    gpu = "gpu"
+    node = "node"
+    it = "it"
+    facility = "facility"
+    all = "all"
+
+
+@app.command()
+@handle_errors
+def estimate(
+    posterior: Annotated[Path, typer.Option("--posterior", help="A calibration file (from `calibrate`).")],
+    model: Annotated[Optional[str], typer.Option("--model", help="Catalog model id (see calibration_data/models.csv).")] = None,
+    total_params: Annotated[Optional[float], typer.Option("--total-params", min=0.01, help="Total parameters, billions (a model not in the catalog).")] = None,
+    active_params: Annotated[Optional[float], typer.Option("--active-params", min=0.01, help="Active parameters per token, billions.")] = None,
+    moe: Annotated[bool, typer.Option("--moe", help="The model is a mixture of experts.")] = False,
+    hardware: Annotated[str, typer.Option("--hardware", help="Accelerator id (H100, H200, B200, A100).")] = "H100",
+    regime: Annotated[Optional[str], typer.Option("--regime", help="traditional, long or code (token lengths from the traces).")] = None,
+    input_tokens: Annotated[Optional[float], typer.Option("--input-tokens", min=1)] = None,
+    output_tokens: Annotated[Optional[float], typer.Option("--output-tokens", min=1)] = None,
+    scope: Annotated[Scope, typer.Option("--scope", help="Boundary: gpu < node < it < facility, or all.")] = Scope.all,
+    deployment: Annotated[str, typer.Option("--deployment", help="hyperscale or typical (PUE class, WUE default).")] = "hyperscale",
+    serving: Annotated[str, typer.Option("--serving", help="production (default), production_disaggregated, steady_state or vendor_max_benchmark.")] = "production",
+    concurrency: Annotated[Optional[float], typer.Option("--concurrency", min=0.01, help="Requests in flight per GPU [default 64].")] = None,
+    wue: Annotated[Optional[float], typer.Option("--wue", min=0, help="Water, L per kWh of IT energy [default: cited per deployment class].")] = None,
+    carbon_intensity: Annotated[Optional[float], typer.Option("--carbon-intensity", min=0, help="Grid gCO2e per kWh [default 480, world 2023].")] = None,
+    queries: Annotated[int, typer.Option("--queries", min=10, help="Simulated queries per posterior draw.")] = 200,
+    seed: SeedOpt = 0,
+    format: FormatOpt = Format.table,
+) -> None:
+    """Energy (Wh), water (mL) and carbon (gCO2e) of one query, with both kinds of uncertainty."""
+    if model is None and active_params is None:
+        _fail("give --model NAME, or --active-params B (and --total-params B, --moe)")
+    if regime is None and (input_tokens is None or output_tokens is None):
+        _fail("give --regime traditional|long|code, or both --input-tokens and --output-tokens")
+    from .io import load
+    from .posterior_file import open_calibration
+    from .pushforward import Scenario, energy_draws, summarize_scenario
+
+    post, cat, traces = open_calibration(load(posterior))
+    sc = Scenario(model=model, active_params_b=active_params, total_params_b=total_params, moe=moe, hardware=hardware,
+                  regime=regime if (input_tokens is None or output_tokens is None) else None,
+                  input_tokens=input_tokens, output_tokens=output_tokens, serving=serving, concurrency=concurrency,
+                  deployment=deployment, wue_l_per_kwh=wue, carbon_g_per_kwh=carbon_intensity)
+    draws = energy_draws(post, cat, traces, sc, queries=queries, seed=seed)
+    scopes = ("gpu", "node", "it", "facility") if scope is Scope.all else (scope.value,)
+    records = summarize_scenario(draws, sc, scopes)
+    title = (f"Energy per query of {sc.label} on {hardware}, {sc.regime_label} queries, {serving} serving, {deployment} "
+             "data centre")
+    _emit(records, format, title,
+          [("scope", "scope"), ("unit", "unit"), *[(k, h) for k, h in QUANTILE_COLS],
+           ("median_p5", "median query P5"), ("median_p50", "median query P50"), ("median_p95", "median query P95")],
+          {"posterior": str(posterior), "scenario": {k: v for k, v in vars(sc).items()},
+           "note": "P5-P95: a random query (query-to-query variation and parameter uncertainty); median query P5-P95: "
+                   "the 90 % credible interval of the typical query (parameter uncertainty alone)."})
+
+
 def main() -> None:  # console-script entry point
     app()
 

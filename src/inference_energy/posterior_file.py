@@ -1,0 +1,130 @@
+"""A calibration as one self-contained DataTree, and back.
+
+Groups: the ArviZ ones (``prior``, ``posterior``, ``sample_stats``,
+``observed_data``, ``prior_predictive``, ``posterior_predictive``,
+``log_likelihood``), ``energy`` (the push-forward of the default scenarios),
+``checks`` (per calibration row) and ``sources`` (per source), and
+``model_inputs`` (the catalogs and token-length traces the push-forward
+needs), so ``estimate`` works from the file alone.
+"""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import xarray as xr
+
+from . import __version__
+from .laws import REF_ACTIVE_B
+from .observations import Catalogs
+from .priors import PRIOR_TABLE
+from .results import provenance
+from .tokens import TraceLengths
+
+ARVIZ_GROUPS = ("prior", "posterior", "sample_stats", "observed_data", "prior_predictive",
+                "posterior_predictive", "log_likelihood")
+
+DERIVED_META = {
+    "tps_hardware_effect": "ln throughput offset of each accelerator relative to H100",
+    "power_hardware_effect": "logit power-fraction offset of each accelerator relative to H100",
+    "tps_model_effect": "ln throughput offset of each catalog model around the size law",
+    "power_model_effect": "logit power-fraction offset of each catalog model",
+    "pue_operator_log_excess": "ln(PUE - 1) of each operator",
+    "pue_operator": "PUE of each operator",
+    "pue_operator_z": "standardised operator deviation within its class",
+    "closed_log_energy_gpu": "ln accelerator energy [Wh] of the median query of an undisclosed-model deployment",
+}
+OBSERVED_META = {
+    "throughput": "ln output tokens/s per GPU",
+    "gpu_power_fraction": "logit of GPU power / TDP",
+    "pue": "ln(PUE - 1)",
+    "reasoning_log_mean": "ln mean output tokens of a model's reasoning answers",
+    "energy_per_query": "ln Wh per query",
+}
+
+
+def _annotate(ds: xr.Dataset, group: str) -> xr.Dataset:
+    """units and long_name on every variable (parameters are log-scale or ratios: units "1")."""
+    for name, var in ds.data_vars.items():
+        if "units" in var.attrs and "long_name" in var.attrs:
+            continue
+        if name in PRIOR_TABLE:
+            long_name = PRIOR_TABLE[name][1]
+        elif name in DERIVED_META:
+            long_name = DERIVED_META[name]
+        elif name in OBSERVED_META:
+            long_name = OBSERVED_META[name] + (" (pointwise log-likelihood)" if group == "log_likelihood" else "")
+        else:
+            long_name = f"{name} ({group})"
+        var.attrs.update({"units": var.attrs.get("units", "1"), "long_name": long_name})
+    return ds
+
+
+def model_inputs(cat: Catalogs, traces: dict[tuple[str, str], TraceLengths]) -> xr.Dataset:
+    ds = xr.Dataset(
+        {
+            "active_params": ("model", np.exp(cat.x_size) * REF_ACTIVE_B, {"units": "1e9", "long_name": "active parameters, billions"}),
+            "total_params": ("model", np.exp(cat.x_size + cat.x_ratio) * REF_ACTIVE_B, {"units": "1e9", "long_name": "total parameters, billions"}),
+            "moe": ("model", cat.moe.astype("int8"), {"units": "1", "long_name": "1 for mixture-of-experts"}),
+            "gpu_tdp": ("hardware", np.exp(cat.log_tdp), {"units": "W", "long_name": "GPU board power limit"}),
+            "gpus_per_node": ("hardware", cat.gpus_per_node, {"units": "1", "long_name": "GPUs per node"}),
+        },
+        coords={"model": cat.models, "hardware": cat.hardware},
+    )
+    for (regime, kind), t in traces.items():
+        key = f"{regime}_{kind}"
+        ds[f"trace_{key}_probit"] = (f"knot_{key}", t.probits, {"units": "1", "long_name": f"normal quantiles of the {regime} {kind}-length trace's published probabilities"})
+        ds[f"trace_{key}_log_tokens"] = (f"knot_{key}", t.log_tokens, {"units": "1", "long_name": f"ln tokens at those quantiles ({regime} {kind})"})
+        ds[f"trace_{key}_upper_slope"] = ((), t.upper_slope, {"units": "1", "long_name": "slope of the upper tail (set to match the trace mean)", "source_ids": ",".join(t.source_ids)})
+    return ds
+
+
+def read_model_inputs(ds: xr.Dataset) -> tuple[Catalogs, dict[tuple[str, str], TraceLengths]]:
+    active, total = ds["active_params"].values, ds["total_params"].values
+    cat = Catalogs(
+        models=[str(m) for m in ds["model"].values], x_size=np.log(active / REF_ACTIVE_B),
+        x_ratio=np.log(total / active), moe=ds["moe"].values.astype(float),
+        hardware=[str(h) for h in ds["hardware"].values], log_tdp=np.log(ds["gpu_tdp"].values),
+        gpus_per_node=ds["gpus_per_node"].values.astype(float),
+    )
+    traces = {}
+    for name in ds.data_vars:
+        if name.startswith("trace_") and name.endswith("_upper_slope"):
+            key = name[len("trace_"):-len("_upper_slope")]
+            regime, kind = key.rsplit("_", 1)
+            traces[regime, kind] = TraceLengths(ds[f"trace_{key}_probit"].values, ds[f"trace_{key}_log_tokens"].values,
+                                                float(ds[name]), None, ())
+    return cat, traces
+
+
+def build_tree(cal, traces, energy: xr.Dataset, data_sha256: str, extra: dict | None = None) -> xr.DataTree:
+    """The calibration's DataTree with provenance at the root."""
+    import arviz
+    import nutpie
+    import pymc
+
+    from .calibrate import config_json
+
+    groups = {g: _annotate(cal.tree[g].to_dataset(), g) for g in ARVIZ_GROUPS if g in cal.tree.children}
+    groups["energy"] = energy
+    groups["checks"] = cal.checks
+    groups["sources"] = cal.sources
+    groups["model_inputs"] = model_inputs(cal.md.catalogs, traces)
+    d = cal.diagnostics
+    root = xr.Dataset(attrs=provenance(
+        "calibration", json.loads(config_json(cal)), cal.config.seed, data_sha256,
+        diagnostics=json.dumps({k: v for k, v in vars(d).items()}), diagnostics_passed=int(d.passed),
+        sampler_versions=json.dumps({"pymc": pymc.__version__, "nutpie": nutpie.__version__,
+                                     "arviz": arviz.__version__, "inference_energy": __version__}),
+        **(extra or {}),
+    ))
+    return xr.DataTree.from_dict({"/": root, **{f"/{k}": v for k, v in groups.items()}})
+
+
+def open_calibration(tree: xr.DataTree) -> tuple[xr.Dataset, Catalogs, dict]:
+    """(posterior, catalogs, traces) of a calibration file."""
+    if tree.attrs.get("kind") != "calibration":
+        raise ValueError(f"not a calibration file (kind {tree.attrs.get('kind')!r}); run `inference-energy calibrate`")
+    cat, traces = read_model_inputs(tree["model_inputs"].to_dataset())
+    return tree["posterior"].to_dataset(), cat, traces

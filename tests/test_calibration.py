@@ -1,0 +1,98 @@
+"""Real sampling: parameter recovery from simulated data, and the shipped calibration.
+
+Marked slow (minutes each); .ci/run runs them.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import subprocess
+import sys
+
+import numpy as np
+import pymc as pm
+import pytest
+import xarray as xr
+
+from inference_energy import calibrate, observations
+from inference_energy.model import build_model
+
+pytestmark = pytest.mark.slow
+
+TRUTH = {  # parameter values to simulate from (within the priors, away from their centres)
+    "tps_intercept": 8.9, "tps_size_slope": -0.6, "tps_input_slope": -0.45, "tps_output_slope": -0.1,
+    "saturation_log_c0": 3.8, "power_intercept": 1.4, "power_concurrency_slope": 0.35, "pue_hyperscale": -2.3,
+}
+RECOVER = ("tps_size_slope", "tps_input_slope", "saturation_log_c0", "power_concurrency_slope", "pue_hyperscale")
+
+
+def test_parameters_are_recovered_from_data_simulated_by_the_model(shipped):
+    md = observations.prepare(shipped)
+    model = build_model(md)
+    with pm.do(model, TRUTH):
+        sim = pm.sample_prior_predictive(draws=1, random_seed=11)["prior_predictive"]
+    md_sim = copy.deepcopy(md)
+    for group, name in ((md_sim.throughput, "throughput"), (md_sim.power, "gpu_power_fraction"), (md_sim.pue, "pue"),
+                        (md_sim.reasoning_means, "reasoning_log_mean"), (md_sim.energy, "energy_per_query")):
+        group.columns["y"] = list(sim[name].values.ravel())
+    config = calibrate.SamplerConfig(draws=500, tune=700, chains=2, seed=5)
+    tree = calibrate.sample(build_model(md_sim), config, progress=False)
+    post = tree["posterior"]
+    for name in RECOVER:
+        lo, hi = np.percentile(post[name].values, [2.5, 97.5])
+        assert lo <= TRUTH[name] <= hi, (name, lo, hi, TRUTH[name])
+        prior_sd = float(tree["prior"][name].std())
+        assert float(post[name].std()) < 0.5 * prior_sd, name  # the data, not the prior, decide
+
+
+@pytest.fixture(scope="module")
+def calibration_file(tmp_path_factory):
+    out = tmp_path_factory.mktemp("cal") / "posterior.nc"
+    run = subprocess.run([sys.executable, "-m", "inference_energy.cli", "calibrate", "--output", str(out),
+                          "--format", "json"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    return out, json.loads(run.stdout)
+
+
+def test_shipped_calibration_converges_and_moves_from_the_prior(calibration_file):
+    path, report = calibration_file
+    d = report["diagnostics"]
+    assert d["passed"] and d["max_rhat"] <= 1.01 and d["min_ess_bulk"] >= 400 and d["divergences"] == 0
+    ratios = {r["parameter"]: r["sd_ratio"] for r in report["results"]}
+    for informed in ("tps_size_slope", "saturation_log_c0", "power_concurrency_slope", "idle_share", "pue_hyperscale"):
+        assert ratios[informed] < 0.5, informed
+    # about 10 % of rows outside a 90 % interval is what a calibrated model gives
+    assert len(report["outside_posterior_90"]) / 1100 < 0.2
+
+
+def test_posterior_file_opens_in_plain_xarray_and_arviz(calibration_file):
+    import arviz as az
+
+    path, _ = calibration_file
+    tree = xr.open_datatree(path)
+    for group in ("prior", "posterior", "sample_stats", "observed_data", "prior_predictive", "posterior_predictive",
+                  "energy", "checks", "sources", "model_inputs"):
+        assert group in tree.children, group
+    for node in tree.subtree:
+        for name, var in node.dataset.data_vars.items():
+            assert "units" in var.attrs and "long_name" in var.attrs, (node.path, name)
+    summary = az.summary(tree, var_names=["host_ratio", "idle_share"])
+    assert summary.shape[0] == 2
+    med = tree["energy"]["median_query_energy"].sel(scenario="Llama-3.1-70B|traditional")
+    ordered = med.sel(scope="gpu") < med.sel(scope="node")
+    assert bool(ordered.all()) and bool((med.sel(scope="it") < med.sel(scope="facility")).all())
+
+
+def test_estimate_from_the_file(calibration_file):
+    path, _ = calibration_file
+    run = subprocess.run([sys.executable, "-m", "inference_energy.cli", "estimate", "--posterior", str(path),
+                          "--model", "Llama-3.1-70B", "--hardware", "H100", "--regime", "traditional", "--format", "json"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    recs = {r["scope"]: r for r in json.loads(run.stdout)["results"]}
+    assert recs["gpu"]["p50"] < recs["node"]["p50"] < recs["it"]["p50"] < recs["facility"]["p50"]
+    f = recs["facility"]
+    assert f["median_p5"] < f["median_p50"] < f["median_p95"]
+    # per-query variation is wider than the credible interval of the median query
+    assert f["p95"] / f["p5"] > f["median_p95"] / f["median_p5"]

@@ -1,0 +1,222 @@
+"""The calibrated model's pieces: laws, row sorting, likelihood terms, priors, push-forward.
+
+Fast: no MCMC.  Sampling and parameter recovery are in test_calibration.py (slow).
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import shutil
+
+import numpy as np
+import pymc as pm
+import pytest
+from pymc_extras.prior import Prior
+
+from inference_energy import data, laws, observations, priors, pushforward, tokens
+from inference_energy.model import build_model
+
+
+@pytest.fixture(scope="session")
+def md(shipped):
+    return observations.prepare(shipped)
+
+
+@pytest.fixture(scope="session")
+def model(md):
+    return build_model(md)
+
+
+@pytest.fixture(scope="session")
+def prior_as_posterior(model):
+    """Prior draws shaped like a posterior (chain, draw): enough to exercise the push-forward."""
+    with model:
+        prior = pm.sample_prior_predictive(draws=300, random_seed=3)
+    return prior["prior"].to_dataset()
+
+
+def test_every_likelihood_row_has_a_term_and_comparisons_stay_out(shipped, md):
+    likelihood = {r["id"] for r in shipped.observation_rows() if r["role"] == "likelihood"}
+    assert set(md.likelihood_ids()) == likelihood
+    assert {r["id"] for r in md.comparison}.isdisjoint(likelihood)
+    # the seed paper's own outputs never enter as data
+    assert not any(i.startswith(("A16", "A19", "A20", "A21")) for i in md.likelihood_ids())
+
+
+def test_a_likelihood_row_the_model_cannot_use_is_an_error(shipped, tmp_path):
+    for p in shipped.directory.glob("*.csv"):
+        shutil.copy(p, tmp_path / p.name)
+    header = (tmp_path / "measurements.csv").read_text().splitlines()[0]
+    cols = header.split(",")
+    row = dict.fromkeys(cols, "")
+    row.update(id="X1", quantity="node_power", value="6", unit="kW", statistic="mean", scope="node", serving="production",
+               role="likelihood", source="test", source_url="https://example.org", date="2026", evidence="test")
+    (tmp_path / "extra.csv").write_text(header + "\n" + ",".join(row[c] for c in cols) + "\n")
+    with pytest.raises(data.DataError, match=r"extra.csv, row 1 .*no likelihood term for quantity 'node_power'"):
+        observations.prepare(data.load(tmp_path))
+
+
+def test_scope_factors_are_ordered_gpu_node_it_facility():
+    f = laws.scope_log_factors(np, np.array([0.0, 0.4]), np.array([0.0, 0.1]), np.array([1.0, 1.2]))
+    assert np.all(f["gpu"] <= f["node"]) and np.all(f["node"] <= f["it"]) and np.all(f["it"] <= f["facility"])
+    assert f["facility"][1] == pytest.approx(math.log(1.4 / 0.9 * 1.2))
+
+
+def test_gpu_energy_law_by_hand():
+    # 700 W at f = 0.5, 300 tokens at 1000 tokens/s: 350 W * 0.3 s = 105 J = 0.02917 Wh
+    e = laws.log_energy_gpu_wh(np, math.log(700), 0.0, math.log(300), math.log(1000))
+    assert math.exp(e) == pytest.approx(105 / 3600)
+
+
+def test_saturation_reaches_half_at_c0():
+    assert math.exp(laws.saturation(np, math.log(30), math.log(30))) == pytest.approx(0.5)
+    assert math.exp(laws.saturation(np, math.log(3e6), math.log(30))) == pytest.approx(1.0, abs=1e-4)
+
+
+def test_mixture_mean_closed_form():
+    rng = np.random.default_rng(0)
+    w, mu, sig = 0.3, (4.0, 6.0), (0.5, 0.2)
+    comp = rng.random(400_000) < w
+    x = np.exp(np.where(comp, rng.normal(mu[1], sig[1], comp.size), rng.normal(mu[0], sig[0], comp.size)))
+    assert math.exp(laws.lognormal_mixture_log_mean(np, w, mu, sig)) == pytest.approx(x.mean(), rel=0.01)
+
+
+def _values_fn(model, outs):
+    """outs as a function of the free parameters' values (RVs replaced, not drawn)."""
+    single = not isinstance(outs, list)
+    fn = model.compile_fn(model.replace_rvs_by_values(outs if not single else [outs]), inputs=model.value_vars,
+                          on_unused_input="ignore")
+    def call(**point):
+        out = fn(point)
+        return out[0] if single else out
+
+    return call
+
+
+def _mu_of(model, name):
+    """The location parameter of an observed variable, as a function of the free parameters."""
+    rv = model[name]
+    loc = 3 if "StudentT" in type(rv.owner.op).__name__ else 2  # after (rng, size[, nu])
+    return _values_fn(model, rv.owner.inputs[loc])
+
+
+def test_energy_components_enter_at_their_scope(model, md):
+    point = model.initial_point()
+    mu = _mu_of(model, "energy_per_query")(**point)
+    fn = _values_fn(model, [model["closed_log_energy_gpu"], model["host_ratio"], model["idle_share"],
+                            model["host_tpu_offset"], model["pue_operator_log_excess"]])
+    log_gpu, kappa, phi, tpu, z_op = fn(**point)
+    e = md.energy
+    for i, (comp, scope) in enumerate(zip(e.columns["component"], e.columns["scope"])):
+        d, o = e.columns["deployment"][i], e.columns["pue_operator"][i]
+        k = kappa * math.exp(tpu) if md.closed[d] == "google" else kappa
+        it = log_gpu[d] + math.log1p(k) - math.log1p(-phi)
+        expected = {"accelerator": log_gpu[d], "host": log_gpu[d] + math.log(k), "idle": it + math.log(phi),
+                    "overhead": it + z_op[o]}.get(comp)
+        if expected is None:  # a total at its scope
+            expected = {"gpu": log_gpu[d], "node": log_gpu[d] + math.log1p(k), "it": it,
+                        "facility": it + math.log1p(math.exp(z_op[o]))}[scope]
+        if e.columns["mean"][i]:
+            continue  # the mean adds the lognormal shift; checked below
+        assert mu[i] == pytest.approx(expected), e.ids[i]
+
+
+def test_throughput_rows_follow_the_law(model, md):
+    point = model.initial_point()
+    mu = _mu_of(model, "throughput")(**point)
+    t = md.throughput
+    assert mu.shape == (len(t),) and np.all(np.isfinite(mu))
+    # saturated rows (vendor maxima) have no concurrency term: raising c0 must not move them
+    point2 = dict(point, saturation_log_c0=point["saturation_log_c0"] + 2.0)
+    assert "saturation_log_c0" in point
+    mu2 = _mu_of(model, "throughput")(**point2)
+    sat = t.array("saturated") == 1
+    assert np.allclose(mu[sat], mu2[sat]) and np.all(mu2[~sat] < mu[~sat])
+
+
+def test_every_likelihood_kind_is_an_observed_variable(model, md):
+    names = {v.name for v in model.observed_RVs}
+    assert names == {"throughput", "gpu_power_fraction", "pue", "energy_per_query", "reasoning_log_mean"}
+    sizes = {v.name: model.rvs_to_values[v].data.size if hasattr(model.rvs_to_values[v], "data") else None
+             for v in model.observed_RVs}
+    assert sizes["throughput"] == len(md.throughput) and sizes["pue"] == len(md.pue)
+
+
+def test_model_log_density_is_finite_at_the_start(model):
+    assert np.isfinite(model.compile_logp()(model.initial_point()))
+
+
+def test_priors_are_overridable_by_name_and_from_json(md, tmp_path):
+    new = Prior("LogNormal", mu=math.log(0.2), sigma=0.1)
+    m = build_model(md, {"host_ratio": new})
+    with m:
+        draws = pm.sample_prior_predictive(draws=2000, random_seed=1)["prior"]["host_ratio"].values
+    assert np.median(draws) == pytest.approx(0.2, rel=0.05)
+    path = tmp_path / "priors.json"
+    path.write_text(json.dumps({"host_ratio": new.to_dict()}))
+    assert priors.load_prior_file(path)["host_ratio"].to_dict() == new.to_dict()
+    with pytest.raises(KeyError, match="unknown prior 'host_ration'"):
+        priors.resolve({"host_ration": new})
+
+
+def test_every_default_prior_has_a_reason():
+    for name, (prior, reason) in priors.PRIOR_TABLE.items():
+        assert len(reason) > 20, name
+
+
+def test_trace_lengths_reproduce_the_published_statistics(md):
+    traces = tokens.trace_lengths(md)
+    rng = np.random.default_rng(1)
+    q = md.token_quantiles
+    for (regime, kind), dist in traces.items():
+        x = dist.sample(rng, 400_000)
+        if dist.target_mean:
+            assert x.mean() == pytest.approx(dist.target_mean, rel=0.02), (regime, kind)
+        sel = [i for i, r in enumerate(q.columns["regime"])
+               if observations.TOKEN_REGIMES[r] == regime and q.columns["which"][i] == (kind == "output")]
+        for i in sel:
+            published = math.exp(q.columns["log_q"][i])
+            assert np.percentile(x, 100 * q.columns["p"][i]) == pytest.approx(published, rel=0.03, abs=1.0)
+
+
+def test_pushforward_orders_scopes_per_draw_and_keeps_uncertainties_apart(prior_as_posterior, md):
+    traces = tokens.trace_lengths(md)
+    sc = pushforward.Scenario(model="Llama-3.1-70B", hardware="H100", regime="traditional")
+    d = pushforward.energy_draws(prior_as_posterior, md.catalogs, traces, sc, queries=50, seed=1)
+    assert np.all(d["gpu"] < d["node"]) and np.all(d["node"] <= d["it"]) and np.all(d["it"] < d["facility"])
+    rec = {r["scope"]: r for r in pushforward.summarize_scenario(d, sc)}
+    f = rec["facility"]
+    assert f["unit"] == "Wh" and f["p5"] < f["p50"] < f["p95"]
+    # the median query's interval (parameters only) sits inside the random query's spread
+    assert f["p5"] <= f["median_p50"] <= f["p95"]
+    assert rec["facility-water"]["unit"] == "mL" and rec["facility-carbon"]["unit"] == "gCO2e"
+
+
+def test_an_unknown_model_is_less_certain_than_a_catalog_one(prior_as_posterior, md):
+    traces = tokens.trace_lengths(md)
+    known = pushforward.Scenario(model="Llama-3.1-70B")
+    unknown = pushforward.Scenario(active_params_b=70, total_params_b=70)
+    spread = []
+    for sc in (known, unknown):
+        d = pushforward.energy_draws(prior_as_posterior, md.catalogs, traces, sc, queries=20, seed=2)
+        med = np.median(d["facility"], axis=1)
+        spread.append(np.percentile(med, 95) - np.percentile(med, 5))
+    assert spread[1] > spread[0] * 0.9  # never narrower (prior draws: the model effect adds width)
+
+
+def test_water_and_carbon_scale_with_their_factors(prior_as_posterior, md):
+    traces = tokens.trace_lengths(md)
+    base = pushforward.Scenario(model="Llama-3.1-8B", wue_l_per_kwh=1.0, carbon_g_per_kwh=100.0)
+    d = pushforward.energy_draws(prior_as_posterior, md.catalogs, traces, base, queries=10, seed=4)
+    assert np.allclose(d["water_ml"], np.exp(d["it"]) * 1.0)
+    assert np.allclose(d["carbon_g"], np.exp(d["facility"]) * 0.1)
+
+
+def test_scenario_errors_name_the_fix(prior_as_posterior, md):
+    traces = tokens.trace_lengths(md)
+    with pytest.raises(ValueError, match="unknown model 'GPT-9'"):
+        pushforward.energy_draws(prior_as_posterior, md.catalogs, traces, pushforward.Scenario(model="GPT-9"))
+    with pytest.raises(ValueError, match="unknown hardware"):
+        pushforward.energy_draws(prior_as_posterior, md.catalogs, traces,
+                                 pushforward.Scenario(model="Llama-3.1-8B", hardware="TPU9"))
