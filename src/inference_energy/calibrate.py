@@ -74,9 +74,9 @@ def _sample_one(model, config: SamplerConfig, draws: int, seed: int, progress: b
     with model:
         prior = pm.sample_prior_predictive(draws=config.prior_draws, random_seed=seed)
         tree = pm.sample(
-            draws=draws, tune=config.tune, chains=config.chains, nuts_sampler="nutpie",
-            target_accept=config.target_accept, random_seed=seed, progressbar=progress,
-            compute_convergence_checks=False, nuts_sampler_kwargs={"adaptation": config.adaptation},
+            draws=draws, tune=config.tune, chains=config.chains, nuts_sampler="nutpie", random_seed=seed,
+            progressbar=progress, compute_convergence_checks=False,
+            nuts={"target_accept": config.target_accept, "adaptation": config.adaptation},
         )
         pm.sample_posterior_predictive(tree, random_seed=seed + 1, extend_inferencedata=True, progressbar=False)
         pm.compute_log_likelihood(tree, progressbar=False)
@@ -121,14 +121,27 @@ def diagnose(tree: xr.DataTree, config: SamplerConfig, seconds: float) -> Diagno
 
 
 def shrinkage(tree: xr.DataTree) -> dict[str, float]:
-    """Posterior sd / prior sd per scalar parameter (near 1: the prior decides)."""
+    """Posterior sd / prior sd per free parameter element (near 1: the prior decides).
+
+    Vector parameters are listed per element as ``name[label]`` (e.g. the
+    undisclosed deployments' latents), since that is where identification differs.
+    """
     post, prior = tree["posterior"].to_dataset(), tree["prior"].to_dataset()
     out = {}
     for name, var in post.data_vars.items():
-        if name in prior and var.ndim == 2:
-            sd_prior = float(prior[name].std())
-            if sd_prior > 0:
-                out[name] = float(var.std()) / sd_prior
+        if name not in prior or var.ndim > 3:
+            continue
+        if var.ndim == 2:
+            cells = {name: (var.values, prior[name].values)}
+        else:
+            dim = var.dims[2]
+            if var.sizes[dim] > 12:  # per-model effects: summarised by their sd parameter
+                continue
+            cells = {f"{name}[{label}]": (var.values[..., i], prior[name].values[..., i])
+                     for i, label in enumerate(var[dim].values)}
+        for key, (p, q) in cells.items():
+            if float(q.std()) > 0:
+                out[key] = float(p.std()) / float(q.std())
     return out
 
 

@@ -245,8 +245,13 @@ def _parameter_records(cal) -> list[dict]:
     post, prior = cal.tree["posterior"].to_dataset(), cal.tree["prior"].to_dataset()
     out = []
     for name, ratio in cal.shrinkage.items():
-        p, q = post[name].values.ravel(), prior[name].values.ravel()
-        out.append({"parameter": name, "unit": post[name].attrs.get("units", "1"),
+        base, _, label = name.partition("[")
+        p, q = post[base], prior[base]
+        if label:
+            dim = p.dims[2]
+            p, q = p.sel({dim: label.rstrip("]")}), q.sel({dim: label.rstrip("]")})
+        p, q = p.values.ravel(), q.values.ravel()
+        out.append({"parameter": name, "unit": post[base].attrs.get("units", "1"),
                     "prior_mean": rounded(q.mean(), 4), "prior_sd": rounded(q.std(), 4),
                     "posterior_mean": rounded(p.mean(), 4), "posterior_sd": rounded(p.std(), 4),
                     "posterior_p5": rounded(np.percentile(p, 5), 4), "posterior_p95": rounded(np.percentile(p, 95), 4),
