@@ -96,3 +96,21 @@ def test_estimate_from_the_file(calibration_file):
     assert f["median_p5"] < f["median_p50"] < f["median_p95"]
     # per-query variation is wider than the credible interval of the median query
     assert f["p95"] / f["p5"] > f["median_p95"] / f["median_p5"]
+
+
+def test_prior_only_run_is_a_preset_wider_than_the_posterior(calibration_file, tmp_path):
+    path, _ = calibration_file
+    prior_path = tmp_path / "prior.nc"
+    run = subprocess.run([sys.executable, "-m", "inference_energy.cli", "calibrate", "--prior-only", "--output",
+                          str(prior_path), "--format", "json"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert xr.open_datatree(prior_path).attrs["prior_only"] == 1
+
+    def median_interval(p):
+        out = subprocess.run([sys.executable, "-m", "inference_energy.cli", "estimate", "--posterior", str(p),
+                              "--model", "Llama-3.1-405B", "--regime", "traditional", "--scope", "facility",
+                              "--format", "json"], capture_output=True, text=True, check=True).stdout
+        r = json.loads(out)["results"][0]
+        return r["median_p95"] / r["median_p5"]
+
+    assert median_interval(prior_path) > 3 * median_interval(path)  # the data narrow it

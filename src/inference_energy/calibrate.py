@@ -40,6 +40,7 @@ class SamplerConfig:
     prior_draws: int = 500
     max_rhat: float = 1.01
     min_ess: float = 400.0
+    prior_only: bool = False  # no data: the prior pushed forward (comparable with the paper presets)
 
 
 @dataclass
@@ -67,26 +68,39 @@ class Calibration:
     priors_json: str
 
 
-def _sample_one(model, config: SamplerConfig, draws: int, seed: int, progress: bool) -> xr.DataTree:
-    """Prior predictive, NUTS (nutpie, low-rank mass matrix), posterior predictive, log-likelihood."""
+def sample(model, config: SamplerConfig, progress: bool = True) -> xr.DataTree:
+    """Prior predictive, NUTS (nutpie), posterior predictive and pointwise log-likelihood.
+
+    With ``config.prior_only`` there is no NUTS: the prior draws stand in the
+    ``posterior`` group (one chain), so every downstream step (checks,
+    push-forward, ``estimate``) runs on the prior: the model's counterpart of
+    the paper's hand-set forward Monte Carlo.
+    """
     import pymc as pm
 
     with model:
-        prior = pm.sample_prior_predictive(draws=config.prior_draws, random_seed=seed)
-        tree = pm.sample(
-            draws=draws, tune=config.tune, chains=config.chains, nuts_sampler="nutpie", random_seed=seed,
-            progressbar=progress, compute_convergence_checks=False,
-            nuts={"target_accept": config.target_accept, "adaptation": config.adaptation},
-        )
-        pm.sample_posterior_predictive(tree, random_seed=seed + 1, extend_inferencedata=True, progressbar=False)
+        draws = config.draws * config.chains if config.prior_only else config.prior_draws
+        prior = pm.sample_prior_predictive(draws=draws, random_seed=config.seed)
+        if config.prior_only:
+            tree = xr.DataTree.from_dict({
+                "/posterior": prior["prior"].to_dataset(),
+                "/posterior_predictive": prior["prior_predictive"].to_dataset(),
+                "/observed_data": prior["observed_data"].to_dataset(),
+                "/sample_stats": xr.Dataset({"diverging": (("chain", "draw"), np.zeros((1, draws), dtype=bool))},
+                                            coords={"chain": [0], "draw": np.arange(draws)}),
+            })
+        else:
+            tree = pm.sample(
+                draws=config.draws, tune=config.tune, chains=config.chains, nuts_sampler="nutpie",
+                random_seed=config.seed, progressbar=progress, compute_convergence_checks=False,
+                nuts={"target_accept": config.target_accept, "adaptation": config.adaptation},
+            )
+            pm.sample_posterior_predictive(tree, random_seed=config.seed + 1, extend_inferencedata=True,
+                                           progressbar=False)
         pm.compute_log_likelihood(tree, progressbar=False)
     for name in ("prior", "prior_predictive"):
         tree[name] = prior[name]
     return tree
-
-
-def sample(model, config: SamplerConfig, progress: bool = True) -> xr.DataTree:
-    return _sample_one(model, config, config.draws, config.seed, progress)
 
 
 def diagnose(tree: xr.DataTree, config: SamplerConfig, seconds: float) -> Diagnostics:
@@ -221,7 +235,11 @@ def calibrate(data: CalibrationData, config: SamplerConfig | None = None, priors
     start = time.perf_counter()
     tree = sample(model, config, progress)
     seconds = time.perf_counter() - start
-    diagnostics = diagnose(tree, config, seconds)
+    if config.prior_only:  # independent draws: nothing to diagnose
+        diagnostics = Diagnostics(1.0, float(config.draws * config.chains), float(config.draws * config.chains), 0,
+                                  seconds, "", "", True, [])
+    else:
+        diagnostics = diagnose(tree, config, seconds)
     checks, sources = predictive_checks(tree, md, data)
     return Calibration(tree, md, diagnostics, checks, sources, shrinkage(tree), config, to_json(resolve(priors)))
 

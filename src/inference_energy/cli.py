@@ -314,6 +314,7 @@ def calibrate(
     target_accept: Annotated[float, typer.Option("--target-accept", min=0.5, max=0.999)] = 0.95,
     priors: Annotated[Optional[Path], typer.Option("--priors", help="JSON file of prior overrides {name: Prior.to_dict()}.")] = None,
     allow_bad_diagnostics: Annotated[bool, typer.Option("--allow-bad-diagnostics", help="Write the file and exit 0 even if diagnostics fail.")] = False,
+    prior_only: Annotated[bool, typer.Option("--prior-only", help="No data: push the priors forward (the model's counterpart of the paper presets).")] = False,
     force: ForceOpt = False,
     format: FormatOpt = Format.table,
 ) -> None:
@@ -331,14 +332,16 @@ def calibrate(
 
     tables = data_mod.load(data, extra=add_data)
     overrides = load_prior_file(priors) if priors else None
-    config = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed, target_accept=target_accept)
+    config = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed, target_accept=target_accept,
+                           prior_only=prior_only)
     if format is Format.table:
         typer.echo(f"calibrating on {sum(len(t.rows) for t in tables.observations.values())} rows "
                    f"(data {tables.sha256[:12]}); compiling the model takes 10-30 s ...", err=True)
     cal = run(tables, config, overrides, progress=format is Format.table)
     traces = trace_lengths(cal.md)
     energy = energy_dataset(cal.tree["posterior"].to_dataset(), cal.md.catalogs, traces, seed=seed)
-    extra = {"added_files": json.dumps([str(p) for p in add_data])} if add_data else None
+    extra = {"added_files": json.dumps([str(p) for p in add_data])} if add_data else {}
+    extra["prior_only"] = int(prior_only)
     params = _parameter_records(cal)
     c = cal.checks
     outside = [{"row": str(r), "group": str(g), "z": float(z), "source": str(src)}
