@@ -20,7 +20,9 @@ variants use the same throughput law (``fit_throughput(load(), preset)``); the
 
 Each variant runs in a fresh subprocess (this script re-invoked with ``--only NAME``)
 so peak RSS (``ru_maxrss``) does not mix; in-process timings exclude imports and data
-loading, the CLI's do not.  Times are medians over --repeat runs (the loop runs once).
+loading, the CLI's do not.  Times are medians over --repeat runs (the loop runs once);
+user and sys are the CPU seconds of that process (all threads), so sys shows how much of
+the wall time the kernel spends faulting in the large arrays.
 """
 
 from __future__ import annotations
@@ -73,15 +75,15 @@ def loop(preset, fits, n, seed=42):
                 tokens = round(np.random.exponential(scale))
                 pu = np.random.lognormal(mu_pu, s_pu)
                 pue = np.random.lognormal(mu_pue, s_pue)
-                if tokens == 0:  # not a query
-                    energies.append(math.nan)
+                if tokens == 0:  # the formula's limit, as the library's default
+                    energies.append(0.0)
                     continue
                 tps = math.exp(fits.intercept[m] + fits.input_slope[m] * math.log(preset.input_tokens)
                                + fits.output_slope[m] * math.log(tokens))
                 tps = min(tps, fits.cap[m])
                 energies.append(pue * p_max * pu * tokens / (3.6 * tps))
             e = np.array(energies)
-            summary = np.nanpercentile(e, [5, 25, 50, 75, 95]), np.nanmean(e)
+            summary = np.percentile(e, [5, 25, 50, 75, 95]), e.mean()
             if check is None:
                 check = summary[0][2]
     return check
@@ -97,11 +99,11 @@ def fused(preset, fits, n, seed=42):
     col = lambda a: np.asarray(a, dtype=float)[None, :, None]  # noqa: E731 - per-model constant
     p_max = col([preset.node_power(m) for m in fits.models])
     log_tps0 = col(fits.intercept + fits.input_slope * math.log(preset.input_tokens))
-    with np.errstate(divide="ignore"):
-        tokens = np.round(g.standard_exponential(shape) * scale)
-        energy = (np.exp(g.standard_normal(shape) * s_pu + mu_pu) * np.exp(g.standard_normal(shape) * s_pue + mu_pue)
-                  * tokens * (p_max / 3.6) / np.minimum(np.exp(log_tps0 + col(fits.output_slope) * np.log(tokens)), col(fits.cap)))
-    return float(np.median(energy[0, 0][tokens[0, 0] > 0]))
+    tokens = np.round(g.standard_exponential(shape) * scale)
+    energy = (np.exp(g.standard_normal(shape) * s_pu + mu_pu) * np.exp(g.standard_normal(shape) * s_pue + mu_pue)
+              * tokens * (p_max / 3.6)
+              / np.minimum(np.exp(log_tps0 + col(fits.output_slope) * np.log(np.maximum(tokens, 1))), col(fits.cap)))
+    return float(np.median(energy[0, 0]))
 
 
 def cli_command(n):
@@ -111,11 +113,12 @@ def cli_command(n):
 
 
 def run_only(name, args):
-    """One variant in this (fresh) process: print {"seconds": [...], "check": Wh, "maxrss_kib": ...}."""
+    """One variant in this (fresh) process: print {"seconds": [...], "user": [...], "sys": [...], "check", "maxrss_kib"}."""
     preset, data, fits = setup()
-    seconds, check = [], None
+    who = resource.RUSAGE_CHILDREN if name == "cli" else resource.RUSAGE_SELF
+    seconds, user, system, check = [], [], [], None
     for _ in range(1 if name == "loop" else args.repeat):
-        t0 = time.perf_counter()
+        r0, t0 = resource.getrusage(who), time.perf_counter()
         if name == "loop":
             check = loop(preset, fits, args.loop_draws)
         elif name == "fused":
@@ -129,8 +132,11 @@ def run_only(name, args):
             rec = next(r for r in json.loads(out)["results"] if r["model"] == fits.models[0] and r["regime"] == REGIMES[0])
             check = rec["p50"]
         seconds.append(time.perf_counter() - t0)
-    who = resource.RUSAGE_CHILDREN if name == "cli" else resource.RUSAGE_SELF
-    print(json.dumps({"seconds": seconds, "check": check, "maxrss_kib": resource.getrusage(who).ru_maxrss}))
+        r1 = resource.getrusage(who)
+        user.append(r1.ru_utime - r0.ru_utime)
+        system.append(r1.ru_stime - r0.ru_stime)
+    print(json.dumps({"seconds": seconds, "user": user, "sys": system, "check": check,
+                      "maxrss_kib": resource.getrusage(who).ru_maxrss}))
 
 
 def machine_facts():
@@ -165,14 +171,15 @@ def main():
         n = (args.loop_draws if name == "loop" else args.draws) * cells
         med = statistics.median(res["seconds"])
         rows[name] = dict(n=n, runs=len(res["seconds"]), sec=med, rate=n / med,
+                          user=statistics.median(res["user"]), sys=statistics.median(res["sys"]),
                           mb=res["maxrss_kib"] * 1024 / 1e6, check=res["check"])
 
-    head = f"{'variant':<32}{'energy draws':>14}{'runs':>6}{'median [s]':>12}{'throughput [draws/s]':>22}" \
-           f"{'vs floor':>10}{'peak RSS [MB]':>15}{'check [Wh]':>12}"
+    head = f"{'variant':<32}{'energy draws':>14}{'runs':>6}{'wall [s]':>10}{'user [s]':>10}{'sys [s]':>9}" \
+           f"{'throughput [draws/s]':>22}{'vs floor':>10}{'peak RSS [MB]':>15}{'check [Wh]':>12}"
     print(head + "\n" + "-" * len(head))
     floor = rows["fused"]["rate"]
     for name, r in rows.items():
-        print(f"{LABELS[name]:<32}{r['n']:>14,}{r['runs']:>6}{r['sec']:>12.3f}{r['rate']:>22,.0f}"
+        print(f"{LABELS[name]:<32}{r['n']:>14,}{r['runs']:>6}{r['sec']:>10.3f}{r['user']:>10.2f}{r['sys']:>9.2f}{r['rate']:>22,.0f}"
               f"{r['rate'] / floor:>9.2f}x{r['mb']:>15,.0f}{r['check']:>12.4f}")
     cli_floor, cli_loop = rows["cli"]["rate"] / floor, rows["cli"]["rate"] / rows["loop"]["rate"]
     print(f"\nCLI / fused floor throughput: {cli_floor:.2f}  (target >= 0.30: {'met' if cli_floor >= 0.30 else 'NOT met'})")
