@@ -20,6 +20,8 @@ import xarray as xr
 from .data import CalibrationData
 from .observations import ModelData, prepare
 
+QUICK_COMPILE = {"mode": "FAST_COMPILE"}
+
 OBSERVED = {  # observed variable -> (units of its values, what it is)
     "throughput": ("1", "ln output tokens/s per GPU"),
     "gpu_power_fraction": ("1", "logit of GPU power / TDP"),
@@ -80,7 +82,9 @@ def sample(model, config: SamplerConfig, progress: bool = True) -> xr.DataTree:
 
     with model:
         draws = config.draws * config.chains if config.prior_only else config.prior_draws
-        prior = pm.sample_prior_predictive(draws=draws, random_seed=config.seed)
+        # Forward sampling runs a few hundred cheap calls: compiling it with numba costs
+        # ~50 s on an empty cache for nothing, so it uses PyTensor's quick-to-compile mode.
+        prior = pm.sample_prior_predictive(draws=draws, random_seed=config.seed, compile_kwargs=QUICK_COMPILE)
         if config.prior_only:
             tree = xr.DataTree.from_dict({
                 "/posterior": prior["prior"].to_dataset(),
@@ -96,7 +100,7 @@ def sample(model, config: SamplerConfig, progress: bool = True) -> xr.DataTree:
                 nuts={"target_accept": config.target_accept, "adaptation": config.adaptation},
             )
             pm.sample_posterior_predictive(tree, random_seed=config.seed + 1, extend_inferencedata=True,
-                                           progressbar=False)
+                                           progressbar=False, compile_kwargs=QUICK_COMPILE)
         pm.compute_log_likelihood(tree, progressbar=False)
     for name in ("prior", "prior_predictive"):
         tree[name] = prior[name]

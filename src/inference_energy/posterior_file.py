@@ -18,7 +18,6 @@ import xarray as xr
 from . import __version__
 from .laws import REF_ACTIVE_B
 from .observations import Catalogs
-from .priors import PRIOR_TABLE
 from .results import provenance
 from .tokens import TraceLengths
 
@@ -46,6 +45,8 @@ OBSERVED_META = {
 
 def _annotate(ds: xr.Dataset, group: str) -> xr.Dataset:
     """units and long_name on every variable (parameters are log-scale or ratios: units "1")."""
+    from .priors import PRIOR_TABLE  # imports pymc: only needed when writing a calibration
+
     for name, var in ds.data_vars.items():
         if "units" in var.attrs and "long_name" in var.attrs:
             continue
