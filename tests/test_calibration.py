@@ -6,11 +6,11 @@ Marked slow (minutes each); .ci/run runs them.
 from __future__ import annotations
 
 import copy
+import math
 import json
 import subprocess
 import sys
 
-import numpy as np
 import pymc as pm
 import pytest
 import xarray as xr
@@ -115,3 +115,72 @@ def test_prior_only_run_is_a_preset_wider_than_the_posterior(calibration_file, t
         return r["median_p95"] / r["median_p5"]
 
     assert median_interval(prior_path) > 3 * median_interval(path)  # the data narrow it
+
+
+def test_update_with_new_telemetry_moves_what_the_data_imply(calibration_file, tmp_path):
+    """A new operator PUE of 1.09 (below the hyperscale class's ~1.12) pulls the class PUE down."""
+    from pathlib import Path
+
+    path, _ = calibration_file
+    new = tmp_path / "updated.nc"
+    telemetry = Path(__file__).resolve().parent.parent / "examples" / "new_telemetry.csv"
+    run = subprocess.run([sys.executable, "-m", "inference_energy.cli", "update", "--posterior", str(path),
+                          "--add-data", str(telemetry), "--output", str(new), "--format", "json"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = json.loads(run.stdout)
+    assert report["rows_added"] == ["NEW01"] and report["old_data_sha256"] != report["new_data_sha256"]
+    pue = next(r for r in report["results"] if r["quantity"] == "pue_hyperscale")
+    assert pue["shift"] < 1.0 and "NEW01" in pue["responsible_rows"]
+    assert abs(math.log(pue["shift"])) > 2 * pue["shift_mcse_log"]  # a real move, not Monte Carlo noise
+    attrs = xr.open_datatree(new).attrs
+    assert json.loads(attrs["rows_added"]) == ["NEW01"]
+    assert attrs["update_of"] == xr.open_datatree(path).attrs["run_id"]
+    # a second update to the same path is refused and leaves the file as it was
+    before = new.read_bytes()
+    again = subprocess.run([sys.executable, "-m", "inference_energy.cli", "update", "--posterior", str(path),
+                            "--add-data", str(telemetry), "--output", str(new)], capture_output=True, text=True)
+    assert again.returncode != 0 and "exists; pass --force" in again.stderr and new.read_bytes() == before
+
+
+def test_compare_flags_a_conflicting_row(calibration_file, tmp_path):
+    """A PUE of 2.5 for a hyperscale operator cannot be reconciled with the rest: flagged, not absorbed."""
+    path, _ = calibration_file
+    bad = tmp_path / "conflict.csv"
+    rows = (Path_of_examples() / "new_telemetry.csv").read_text().splitlines()
+    bad.write_text(rows[0] + "\n" + rows[1].replace("NEW01,pue,1.09", "BAD01,pue,2.5").replace(",meta,", ",google,") + "\n")
+    new = tmp_path / "conflict.nc"
+    run = subprocess.run([sys.executable, "-m", "inference_energy.cli", "update", "--posterior", str(path),
+                          "--add-data", str(bad), "--output", str(new), "--format", "json"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    report = json.loads(run.stdout)
+    assert [c["row"] for c in report["conflicts"]] == ["BAD01"]
+
+
+def Path_of_examples():
+    from pathlib import Path
+
+    return Path(__file__).resolve().parent.parent / "examples"
+
+
+def test_sensitivity_and_export_from_the_posterior(calibration_file, tmp_path):
+    import pandas as pd
+
+    path, _ = calibration_file
+    cli = [sys.executable, "-m", "inference_energy.cli"]
+    out = subprocess.run([*cli, "sensitivity", "--posterior", str(path), "--model", "Llama-3.1-70B", "--regime",
+                          "traditional", "--samples", "512", "--format", "json"], capture_output=True, text=True, check=True)
+    records = {r["input"]: r for r in json.loads(out.stdout)["results"]}
+    assert records["output tokens"]["ST"] > records["operator PUE"]["ST"]
+    draws, prior = tmp_path / "draws.parquet", tmp_path / "prior.json"
+    subprocess.run([*cli, "export", "--posterior", str(path), "--model", "Llama-3.1-70B", "--regime", "traditional",
+                    "--output", str(draws), "--prior-json", str(prior), "--n", "2000"], check=True, capture_output=True)
+    frame = pd.read_parquet(draws)
+    assert len(frame) == 2000 and set(frame["unit"]) == {"Wh"}
+    fitted = json.loads(prior.read_text())
+    assert fitted["prior"]["dist"] == "LogNormal"
+    import inference_energy
+
+    s = inference_energy.sample_energy(path, {"model": "Llama-3.1-70B", "regime": "traditional"}, n=500, kind="median")
+    assert s.attrs["units"] == "Wh" and s.sizes["sample"] == 500

@@ -86,3 +86,12 @@ def test_help_starts_without_heavy_imports():
 @pytest.mark.parametrize("command", ["simulate", "pathways", "fleet"])
 def test_every_command_has_help(command):
     assert "--format" in run(command, "--help").stdout
+
+
+def test_sensitivity_of_a_preset_gives_valid_sobol_records():
+    records = run_json("sensitivity", "--preset", "paper-v2", "--model", "Llama-3.1-405B", "--samples", "1024")["results"]
+    assert {r["input"] for r in records} == {"output tokens", "power utilization", "PUE"}
+    for r in records:
+        assert {"input", "S1", "S1_conf", "ST", "ST_conf"} <= set(r)
+        assert -r["S1_conf"] <= r["S1"] <= 1 + r["S1_conf"]
+    assert sum(r["S1"] for r in records) <= 1.05

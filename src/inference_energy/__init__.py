@@ -11,3 +11,14 @@ def load(path):
     from .io import load as _load
 
     return _load(path)
+
+
+def sample_energy(posterior, scenario, n: int = 10_000, seed: int = 0, scope: str = "facility", kind: str = "random"):
+    """Energy draws of one scenario from a calibration (a path or a loaded DataTree): an xarray.DataArray.
+
+    ``kind="random"``: a random query (per-query variation and parameter uncertainty);
+    ``kind="median"``: the median query (parameter uncertainty alone).  See ``export.sample_energy``.
+    """
+    from .export import sample_energy as _sample_energy
+
+    return _sample_energy(posterior, scenario, n=n, seed=seed, scope=scope, kind=kind)

@@ -9,6 +9,7 @@ Errors print one line naming what to fix and exit non-zero, writing nothing.
 from __future__ import annotations
 
 import functools
+import math
 import json
 import sys
 from enum import Enum
@@ -71,7 +72,7 @@ def handle_errors(func):
 
         try:
             return func(*args, **kwargs)
-        except (DataError, ResultFileError, FileNotFoundError, FileExistsError) as exc:
+        except (DataError, ResultFileError, FileNotFoundError, FileExistsError, IsADirectoryError, ImportError) as exc:
             _fail(str(exc))
         except (KeyError, ValueError) as exc:
             _fail(exc.args[0] if exc.args else repr(exc))
@@ -237,7 +238,7 @@ def fleet(
                    "bootstrap quantiles; the mix combines each quantile separately, as the paper does."})
 
 
-def _parameter_records(cal) -> list[dict]:
+def _parameter_records(cal) -> list[dict]:  # noqa: D401 - helpers below use numpy lazily
     import numpy as np
 
     from .records import rounded
@@ -324,24 +325,33 @@ def calibrate(
     check_writable(output, force)
     from . import data as data_mod
     from .calibrate import SamplerConfig
-    from .calibrate import calibrate as run
-    from .posterior_file import build_tree
     from .priors import load_prior_file
-    from .pushforward import energy_dataset
-    from .tokens import trace_lengths
 
     tables = data_mod.load(data, extra=add_data)
     overrides = load_prior_file(priors) if priors else None
     config = SamplerConfig(draws=draws, tune=tune, chains=chains, seed=seed, target_accept=target_accept,
                            prior_only=prior_only)
+    extra = {"added_files": json.dumps([str(p.resolve()) for p in add_data])} if add_data else {}
+    _run_calibration(tables, config, overrides, output, force, allow_bad_diagnostics, format, extra)
+
+
+def _run_calibration(tables, config, overrides, output, force, allow_bad_diagnostics, format, extra,
+                     report=True) -> Optional[Path]:
+    """Calibrate, push forward, write (if the gate passes), print; returns the written path."""
+    import uuid
+
+    from .calibrate import calibrate as run
+    from .posterior_file import build_tree
+    from .pushforward import energy_dataset
+    from .tokens import trace_lengths
+
     if format is Format.table:
         typer.echo(f"calibrating on {sum(len(t.rows) for t in tables.observations.values())} rows "
-                   f"(data {tables.sha256[:12]}); compiling the model takes 10-30 s ...", err=True)
+                   f"(data {tables.sha256[:12]}); compiling the model takes 10-60 s ...", err=True)
     cal = run(tables, config, overrides, progress=format is Format.table)
     traces = trace_lengths(cal.md)
-    energy = energy_dataset(cal.tree["posterior"].to_dataset(), cal.md.catalogs, traces, seed=seed)
-    extra = {"added_files": json.dumps([str(p) for p in add_data])} if add_data else {}
-    extra["prior_only"] = int(prior_only)
+    energy = energy_dataset(cal.tree["posterior"].to_dataset(), cal.md.catalogs, traces, seed=config.seed)
+    extra = {**extra, "prior_only": int(config.prior_only), "run_id": uuid.uuid4().hex}
     params = _parameter_records(cal)
     c = cal.checks
     outside = [{"row": str(r), "group": str(g), "z": float(z), "source": str(src)}
@@ -354,7 +364,8 @@ def calibrate(
 
         save(build_tree(cal, traces, energy, tables.sha256, extra), output, force=force)
         written = output
-    _print_calibration(cal, params, outside, sources, format, written)
+    if report:
+        _print_calibration(cal, params, outside, sources, format, written)
     if not cal.diagnostics.passed:
         msg = "diagnostics failed: " + "; ".join(cal.diagnostics.problems)
         if allow_bad_diagnostics:
@@ -362,9 +373,92 @@ def calibrate(
         else:
             typer.echo(f"error: {msg}. Nothing written. Try more --tune/--draws, or --allow-bad-diagnostics.", err=True)
             raise typer.Exit(1)
-    if written:
+    if written and report:
         typer.echo(f"wrote {written}; next: inference-energy estimate --posterior {written} --model Llama-3.1-70B "
                    "--hardware H100 --regime traditional", err=True)
+    return written
+
+
+def _emit_comparison(result, fmt: Format, meta: dict) -> None:
+    cols = [("quantity", "quantity"), ("model", "model"), ("regime", "regime"), ("scope", "scope"), ("unit", "unit"),
+            ("old_p50", "old P50"), ("new_p50", "new P50"), ("shift", "shift [x]"), ("shift_mcse_log", "MC s.e. [ln]"), ("width_change", "90 % width [x]"),
+            ("responsible_rows", "rows most responsible (shift of mean ln)")]
+    if fmt is Format.json:
+        typer.echo(json.dumps({**meta, "added_rows": result.added_rows, "conflicts": result.conflicts,
+                               "results": result.records}, indent=2))
+        return
+    moved = sorted(result.records, key=lambda r: -abs(math.log(r["shift"])) if r["shift"] else 0)
+    _emit(moved[:25], fmt, "What moved: posterior medians and 90 % interval widths, new / old (25 largest shifts)",
+          cols, {"note": f"{len(result.records)} quantities compared; rows added: {', '.join(result.added_rows) or 'none'}"})
+    if result.conflicts:
+        _emit(result.conflicts, fmt, "Rows the new posterior cannot reconcile (|z| > 3 outside the 90 % interval, "
+              "or leave-row-out Pareto k > 0.7)", [("row", "row"), ("z_posterior", "z"), ("khat", "k-hat"),
+                                                   ("source", "source")], {})
+
+
+@app.command()
+@handle_errors
+def compare(
+    old: Annotated[Path, typer.Argument(help="The earlier calibration file.")],
+    new: Annotated[Path, typer.Argument(help="The later calibration file.")],
+    top: Annotated[int, typer.Option("--top", min=1, help="Rows to list per quantity.")] = 3,
+    format: FormatOpt = Format.table,
+) -> None:
+    """What moved between two calibrations (medians, interval widths) and which rows moved it."""
+    from .compare import compare as run_compare
+    from .io import load
+
+    a, b = load(old), load(new)
+    for path, tree in ((old, a), (new, b)):
+        if tree.attrs.get("kind") != "calibration":
+            _fail(f"{path} is not a calibration file (kind {tree.attrs.get('kind')!r})")
+    _emit_comparison(run_compare(a, b, top=top), format, {"old": str(old), "new": str(new)})
+
+
+@app.command()
+@handle_errors
+def update(
+    posterior: Annotated[Path, typer.Option("--posterior", help="The calibration to update.")],
+    add_data: Annotated[list[Path], typer.Option("--add-data", help="New observation tables in the documented schema.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the updated calibration.")],
+    data: DataOpt = None,
+    allow_bad_diagnostics: Annotated[bool, typer.Option("--allow-bad-diagnostics")] = False,
+    force: ForceOpt = False,
+    format: FormatOpt = Format.table,
+) -> None:
+    """Add new telemetry rows, re-calibrate with the old run's priors and sampler settings, report what moved."""
+    from .io import check_writable, load
+
+    check_writable(output, force)
+    from . import data as data_mod
+    from .calibrate import SamplerConfig
+    from .compare import compare as run_compare
+
+    old = load(posterior)
+    if old.attrs.get("kind") != "calibration":
+        _fail(f"{posterior} is not a calibration file; run `inference-energy calibrate` first")
+    earlier = [Path(p) for p in json.loads(old.attrs.get("added_files", "[]"))]
+    base = data_mod.load(data, extra=earlier or None)
+    if base.sha256 != old.attrs["data_sha256"]:
+        _fail(f"{posterior} was calibrated on other data (hash {old.attrs['data_sha256'][:12]}, these tables "
+              f"{base.sha256[:12]}); pass the --data DIR it used")
+    tables = data_mod.load(data, extra=earlier + list(add_data))  # validates the new rows, row by row
+    new_ids = [r["id"] for p in add_data for r in tables.observations[p.name].rows]
+    settings = json.loads(old.attrs["config"])
+    config = SamplerConfig(**settings["sampler"])
+    overrides = settings["priors"]
+    extra = {"added_files": json.dumps([str(p.resolve()) for p in earlier + list(add_data)]),
+             "update_of": old.attrs.get("run_id", old.attrs.get("created_at", "")),
+             "update_of_data_sha256": old.attrs["data_sha256"], "rows_added": json.dumps(new_ids)}
+    written = _run_calibration(tables, config, overrides, output, force, allow_bad_diagnostics, format, extra,
+                               report=False)
+    if written is None:
+        return
+    result = run_compare(old, load(written))
+    _emit_comparison(result, format, {"old": str(posterior), "new": str(written), "rows_added": new_ids,
+                                      "old_data_sha256": old.attrs["data_sha256"], "new_data_sha256": tables.sha256})
+    if format is Format.table:
+        typer.echo(f"wrote {written} ({len(new_ids)} rows added)", err=True)
 
 
 class Scope(str, Enum):
@@ -422,6 +516,121 @@ def estimate(
           {"posterior": str(posterior), "scenario": {k: v for k, v in vars(sc).items()},
            "note": "P5-P95: a random query (query-to-query variation and parameter uncertainty); median query P5-P95: "
                    "the 90 % credible interval of the typical query (parameter uncertainty alone)."})
+
+
+def _scenario_from_options(model, total_params, active_params, moe, hardware, regime, input_tokens, output_tokens,
+                           serving, concurrency, deployment, wue=None, carbon_intensity=None):
+    from .pushforward import Scenario
+
+    if model is None and active_params is None:
+        _fail("give --model NAME, or --active-params B (and --total-params B, --moe)")
+    fixed = input_tokens is not None and output_tokens is not None
+    if regime is None and not fixed:
+        _fail("give --regime traditional|long|code, or both --input-tokens and --output-tokens")
+    return Scenario(model=model, active_params_b=active_params, total_params_b=total_params, moe=moe, hardware=hardware,
+                    regime=None if fixed else regime, input_tokens=input_tokens, output_tokens=output_tokens,
+                    serving=serving, concurrency=concurrency, deployment=deployment, wue_l_per_kwh=wue,
+                    carbon_g_per_kwh=carbon_intensity)
+
+
+ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Catalog model id (see calibration_data/models.csv).")]
+TotalOpt = Annotated[Optional[float], typer.Option("--total-params", min=0.01, help="Total parameters, billions.")]
+ActiveOpt = Annotated[Optional[float], typer.Option("--active-params", min=0.01, help="Active parameters per token, billions.")]
+MoeOpt = Annotated[bool, typer.Option("--moe", help="The model is a mixture of experts.")]
+HardwareOpt = Annotated[str, typer.Option("--hardware", help="Accelerator id (H100, H200, B200, A100).")]
+ServingOpt = Annotated[str, typer.Option("--serving", help="production, production_disaggregated, steady_state or vendor_max_benchmark.")]
+DeploymentOpt = Annotated[str, typer.Option("--deployment", help="hyperscale or typical.")]
+InTokOpt = Annotated[Optional[float], typer.Option("--input-tokens", min=1)]
+OutTokOpt = Annotated[Optional[float], typer.Option("--output-tokens", min=1)]
+ConcOpt = Annotated[Optional[float], typer.Option("--concurrency", min=0.01, help="Requests in flight per GPU [default 64].")]
+
+
+@app.command()
+@handle_errors
+def sensitivity(
+    preset: Annotated[Optional[str], typer.Option("--preset", help="A paper preset (paper-v1, paper-v2).")] = None,
+    posterior: Annotated[Optional[Path], typer.Option("--posterior", help="A calibration file.")] = None,
+    regime: Annotated[str, typer.Option("--regime", help="traditional, long (or code with --posterior).")] = "traditional",
+    model: ModelOpt = None,
+    total_params: TotalOpt = None,
+    active_params: ActiveOpt = None,
+    moe: MoeOpt = False,
+    hardware: HardwareOpt = "H100",
+    serving: ServingOpt = "production",
+    deployment: DeploymentOpt = "hyperscale",
+    samples: Annotated[int, typer.Option("--samples", min=16, help="Sobol base sample size (a power of two).")] = 4096,
+    data: DataOpt = None,
+    seed: SeedOpt = 0,
+    format: FormatOpt = Format.table,
+) -> None:
+    """Variance-based (Sobol) sensitivity of ln energy per query to each input, with 95 % confidence."""
+    if (preset is None) == (posterior is None):
+        _fail("give exactly one of --preset NAME or --posterior FILE")
+    from .sensitivity import check_indices, posterior_sobol, preset_sobol
+
+    if preset is not None:
+        from . import data as data_mod
+        from .presets import get_preset
+
+        p, tables = get_preset(preset), data_mod.load(data)
+        models = [model] if model else None
+        if models is None:
+            from .paper import fit_throughput
+
+            models = list(fit_throughput(tables, p).models)
+        records = [r for m in models for r in preset_sobol(p, tables, m, regime, n=samples, seed=seed)]
+    else:
+        from .io import load
+        from .posterior_file import open_calibration
+
+        post, cat, traces = open_calibration(load(posterior))
+        sc = _scenario_from_options(model, total_params, active_params, moe, hardware, regime, None, None, serving,
+                                    None, deployment)
+        records = posterior_sobol(post, cat, traces, sc, n=samples, seed=seed)
+    problems = check_indices(records)
+    _emit(records, format, "Sobol indices of ln energy per query (S1 first-order, ST total; +- 95 % confidence)",
+          [("model", "model"), ("regime", "regime"), ("input", "input"), ("S1", "S1"), ("S1_conf", "S1 +-"),
+           ("ST", "ST"), ("ST_conf", "ST +-")],
+          {"note": "valid: indices within [0, 1] and sum of S1 <= 1.05" if not problems else "; ".join(problems)})
+
+
+@app.command()
+@handle_errors
+def export(
+    posterior: Annotated[Path, typer.Option("--posterior", help="A calibration file.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Tidy draws: .csv or .parquet.")],
+    model: ModelOpt = None,
+    total_params: TotalOpt = None,
+    active_params: ActiveOpt = None,
+    moe: MoeOpt = False,
+    hardware: HardwareOpt = "H100",
+    regime: Annotated[Optional[str], typer.Option("--regime", help="traditional, long or code.")] = None,
+    input_tokens: InTokOpt = None,
+    output_tokens: OutTokOpt = None,
+    serving: ServingOpt = "production",
+    concurrency: ConcOpt = None,
+    deployment: DeploymentOpt = "hyperscale",
+    scope: Annotated[str, typer.Option("--scope", help="gpu, node, it, facility, water or carbon.")] = "facility",
+    kind: Annotated[str, typer.Option("--kind", help="random (a random query) or median (the median query).")] = "random",
+    n: Annotated[int, typer.Option("--n", min=1, help="Draws to export.")] = 10_000,
+    prior_json: Annotated[Optional[Path], typer.Option("--prior-json", help="Also write a fitted lognormal Prior (pymc-extras JSON).")] = None,
+    seed: SeedOpt = 0,
+    force: ForceOpt = False,
+) -> None:
+    """Export a scenario's energy draws (tidy CSV/Parquet) and a fitted lognormal prior for other models."""
+    from .export import sample_energy, save_prior_json, to_tidy
+
+    sc = _scenario_from_options(model, total_params, active_params, moe, hardware, regime, input_tokens, output_tokens,
+                                serving, concurrency, deployment)
+    for path in (output, prior_json):
+        if path is not None and path.exists() and not force:
+            _fail(f"{path} exists; pass --force to replace it")
+    samples = sample_energy(posterior, sc, n=n, seed=seed, scope=scope, kind=kind)
+    to_tidy(samples, output, force=force)
+    typer.echo(f"wrote {output} ({n} draws, {samples.attrs['units']})", err=True)
+    if prior_json is not None:
+        save_prior_json(samples, prior_json, force=force)
+        typer.echo(f"wrote {prior_json}", err=True)
 
 
 def main() -> None:  # console-script entry point

@@ -60,12 +60,6 @@ class Scenario:
         return self.regime or f"in{self.input_tokens:g}/out{self.output_tokens:g}"
 
 
-def _flat(post: xr.Dataset, name: str) -> np.ndarray:
-    """(chain, draw, ...) -> (S, ...)."""
-    v = post[name].values
-    return v.reshape(-1, *v.shape[2:])
-
-
 def _check(sc: Scenario, cat: Catalogs) -> None:
     if sc.model is None and sc.active_params_b is None:
         raise ValueError("give a catalog model or --active-params (and --total-params)")
@@ -95,15 +89,56 @@ def _tokens(sc: Scenario, post: xr.Dataset, traces: dict, rng, shape) -> tuple[n
     return np.log(traces[sc.regime, "input"].sample(rng, shape)), np.log(traces[sc.regime, "output"].sample(rng, shape))
 
 
-def energy_draws(post: xr.Dataset, cat: Catalogs, traces: dict[tuple[str, str], TraceLengths], sc: Scenario,
-                 queries: int = 200, seed: int = 0) -> dict[str, np.ndarray]:
-    """ln energy per query [Wh] at each scope, shaped (S, queries), plus water and carbon.
+def _flat(post, name: str) -> np.ndarray:
+    """(chain, draw, ...) -> (S, ...)."""
+    v = post[name].values
+    return v.reshape(-1, *v.shape[2:])
 
-    A model not in the catalog (or an undrawn effect) gets a new model effect
-    drawn from the fitted spread, so its uncertainty is wider, as it should be.
+
+@dataclass(frozen=True)
+class ScenarioDraws:
+    """Per posterior draw quantities of one scenario, each shaped (S,).
+
+    Only the per-query inputs (token lengths) and the new operator's PUE
+    deviation are left free, so ``log_energy`` evaluates ln E at any of them
+    (the push-forward and the Sobol study both use it).
+    """
+
+    log_peak: np.ndarray  # ln peak TPS per GPU at the scenario's concurrency, before the length terms
+    logit_f: np.ndarray  # logit of the GPU power fraction
+    input_slope: np.ndarray
+    output_slope: np.ndarray
+    log_tdp: float
+    pue_class: np.ndarray  # ln(PUE - 1) of the deployment class
+    pue_operator_sd: np.ndarray
+    host_ratio: np.ndarray
+    idle_share: np.ndarray
+    long_mu: np.ndarray | None  # ln median and log-sd of long output lengths
+    long_sigma: np.ndarray | None
+
+    @property
+    def size(self) -> int:
+        return self.log_peak.shape[0]
+
+    def log_energy(self, draw, log_input, log_output, z_pue, scopes=laws.SCOPES) -> dict[str, np.ndarray]:
+        """ln E [Wh] per scope at posterior draw indices ``draw``, ln token lengths and PUE deviation z."""
+        k = np.asarray(draw, dtype=np.intp)
+        log_tps = (self.log_peak[k] + self.input_slope[k] * (log_input - math.log(laws.REF_INPUT_TOKENS))
+                   + self.output_slope[k] * (log_output - math.log(laws.REF_OUTPUT_TOKENS)))
+        log_gpu = laws.log_energy_gpu_wh(np, self.log_tdp, self.logit_f[k], log_output, log_tps)
+        z = self.pue_class[k] + self.pue_operator_sd[k] * z_pue
+        factors = laws.scope_log_factors(np, self.host_ratio[k], self.idle_share[k], 1 + np.exp(z))
+        return {scope: log_gpu + factors[scope] for scope in scopes}
+
+
+def scenario_draws(post: xr.Dataset, cat: Catalogs, sc: "Scenario", rng: np.random.Generator | int = 0) -> ScenarioDraws:
+    """The per-draw parameters of scenario ``sc``.
+
+    A model not in the catalog gets new model effects drawn from the fitted
+    spread (``rng``, first), so its uncertainty is wider, as it should be.
     """
     _check(sc, cat)
-    rng = np.random.default_rng(seed)
+    rng = np.random.default_rng(rng)
     S = post.sizes["chain"] * post.sizes["draw"]
     g = lambda name: _flat(post, name)  # noqa: E731
     if sc.model is not None:
@@ -135,14 +170,31 @@ def energy_draws(post: xr.Dataset, cat: Catalogs, traces: dict[tuple[str, str], 
     logit_f = (g("power_intercept") + g("power_hardware_effect")[:, h] + g("power_concurrency_slope")
                * ((9.0 if saturated else log_c) - POWER_REF_LOG_CONCURRENCY) + g("power_size_slope") * x
                + g("power_low_precision") * low + g("power_parallel_slope") * math.log(n) + pow_eff)
+    full = lambda v: np.broadcast_to(np.asarray(v, dtype=float), (S,))  # noqa: E731
+    long = sc.regime == "long"
+    return ScenarioDraws(
+        log_peak=full(log_peak), logit_f=full(logit_f), input_slope=full(g("tps_input_slope")),
+        output_slope=full(g("tps_output_slope")), log_tdp=float(cat.log_tdp[h]),
+        pue_class=full(g("pue_hyperscale") if sc.deployment == "hyperscale" else g("pue_typical")),
+        pue_operator_sd=full(g("pue_operator_sd")), host_ratio=full(g("host_ratio")), idle_share=full(g("idle_share")),
+        long_mu=full(g("long_output_log_median")) if long else None,
+        long_sigma=full(g("long_output_sigma")) if long else None,
+    )
+
+
+def energy_draws(post: xr.Dataset, cat: Catalogs, traces: dict[tuple[str, str], TraceLengths], sc: Scenario,
+                 queries: int = 200, seed: int = 0) -> dict[str, np.ndarray]:
+    """ln energy per query [Wh] at each scope, shaped (S, queries), plus water and carbon.
+
+    Each posterior draw meets ``queries`` simulated queries (token lengths from
+    the regime) and one new operator of the deployment class (its PUE).
+    """
+    rng = np.random.default_rng(seed)
+    d = scenario_draws(post, cat, sc, rng)
+    S = d.size
     lin, lout = _tokens(sc, post, traces, rng, (S, queries))
-    log_tps = (log_peak[:, None] + g("tps_input_slope")[:, None] * (lin - math.log(laws.REF_INPUT_TOKENS))
-               + g("tps_output_slope")[:, None] * (lout - math.log(laws.REF_OUTPUT_TOKENS)))
-    log_gpu = laws.log_energy_gpu_wh(np, cat.log_tdp[h], logit_f[:, None], lout, log_tps)
-    klass = 0 if sc.deployment == "hyperscale" else 1
-    z = (g("pue_hyperscale") if klass == 0 else g("pue_typical")) + g("pue_operator_sd") * rng.standard_normal(S)
-    factors = laws.scope_log_factors(np, g("host_ratio"), g("idle_share"), 1 + np.exp(z))
-    out = {scope: log_gpu + factors[scope][:, None] for scope in laws.SCOPES}
+    z_pue = rng.standard_normal(S)
+    out = d.log_energy(np.arange(S)[:, None], lin, lout, z_pue[:, None])
     wue = sc.wue_l_per_kwh if sc.wue_l_per_kwh is not None else DEFAULT_WUE[sc.deployment][1]
     carbon = sc.carbon_g_per_kwh if sc.carbon_g_per_kwh is not None else DEFAULT_CARBON[1]
     out["water_ml"] = np.exp(out["it"]) * wue  # L/kWh x Wh = mL
