@@ -184,3 +184,26 @@ def test_sensitivity_and_export_from_the_posterior(calibration_file, tmp_path):
 
     s = inference_energy.sample_energy(path, {"model": "Llama-3.1-70B", "regime": "traditional"}, n=500, kind="median")
     assert s.attrs["units"] == "Wh" and s.sizes["sample"] == 500
+
+
+def test_scenario_grid_on_a_dask_cluster_writes_zarr(calibration_file, tmp_path):
+    from pathlib import Path
+
+    from distributed import LocalCluster
+    from typer.testing import CliRunner
+
+    from inference_energy.cli import app
+
+    path, _ = calibration_file
+    scenarios = Path(__file__).resolve().parent.parent / "examples" / "scenarios.csv"
+    out = tmp_path / "grid.zarr"
+    with LocalCluster(n_workers=1, threads_per_worker=2, processes=False, protocol="tcp", host="127.0.0.1",
+                      dashboard_address=None) as cluster:
+        res = CliRunner().invoke(app, ["estimate", "--posterior", str(path), "--scenarios", str(scenarios),
+                                       "--output", str(out), "--scheduler", cluster.scheduler_address, "--block", "4"])
+    assert res.exit_code == 0, res.output
+    grid = xr.open_datatree(out, engine="zarr")["grid"]
+    q = grid["typical_query_energy"]
+    assert q.attrs["units"] == "Wh" and q.sizes["scenario"] == 13
+    facility = q.sel(scope="facility", statistic="p50")
+    assert bool((q.sel(scope="gpu", statistic="p50") < facility).all())

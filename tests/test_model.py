@@ -220,3 +220,33 @@ def test_scenario_errors_name_the_fix(prior_as_posterior, md):
     with pytest.raises(ValueError, match="unknown hardware"):
         pushforward.energy_draws(prior_as_posterior, md.catalogs, traces,
                                  pushforward.Scenario(model="Llama-3.1-8B", hardware="TPU9"))
+
+
+def test_scenario_grid_through_dask_matches_the_direct_push_forward(prior_as_posterior, md, tmp_path):
+    """Blocks of scenarios on a LocalCluster: the typical query per draw, summarised per scenario."""
+    from distributed import Client, LocalCluster
+
+    from inference_energy import grid
+
+    csv_path = tmp_path / "grid.csv"
+    csv_path.write_text("model,hardware,regime,input_tokens,output_tokens\n"
+                        "Llama-3.1-8B,H100,traditional,,\nLlama-3.1-70B,B200,long,,\nLlama-3.1-70B,H100,,800,250\n")
+    scenarios = grid.read_scenarios(csv_path)
+    traces = tokens.trace_lengths(md)
+    ds = grid.grid_dataset(prior_as_posterior, md.catalogs, traces, scenarios, block=2)
+    with LocalCluster(n_workers=1, threads_per_worker=1, processes=False, dashboard_address=None) as cluster, \
+            Client(cluster):
+        out = ds.compute()
+    q = out["typical_query_energy"]
+    assert q.sizes == {"scenario": 3, "scope": 4, "statistic": 4} and q.attrs["units"] == "Wh"
+    # fixed tokens: the typical query is the query, so the direct push-forward agrees on its median
+    sc = scenarios[2]
+    d = pushforward.energy_draws(prior_as_posterior, md.catalogs, traces, sc, queries=1, seed=0)
+    s = pushforward.scenario_draws(prior_as_posterior, md.catalogs, sc, 0)
+    direct = s.log_energy(np.arange(s.size), math.log(800), math.log(250), 0.0)["facility"]
+    assert float(q.sel(scope="facility", statistic="p50")[2]) == pytest.approx(np.median(np.exp(direct)), rel=1e-4)
+    assert np.all(d["facility"] > -50)
+    bad = tmp_path / "bad.csv"
+    bad.write_text("model,hardware,concurrency\nLlama-3.1-8B,H100,lots\n")
+    with pytest.raises(data.DataError, match=r"bad.csv, row 1 .*column 'concurrency'"):
+        grid.read_scenarios(bad)

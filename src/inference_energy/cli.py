@@ -461,6 +461,43 @@ def update(
         typer.echo(f"wrote {written} ({len(new_ids)} rows added)", err=True)
 
 
+def _estimate_grid(posterior, scenarios, output, scheduler, block, keep_draws, force, seed) -> None:
+    import time
+
+    if output is None or output.suffix != ".zarr":
+        _fail("a scenario grid needs --output OUT.zarr")
+    from .io import check_writable, load, save
+
+    check_writable(output, force)
+    from .grid import grid_dataset, read_scenarios
+    from .posterior_file import open_calibration
+    from .results import provenance
+
+    tree = load(posterior)
+    post, cat, traces = open_calibration(tree)
+    grid = read_scenarios(scenarios)
+    ds = grid_dataset(post, cat, traces, grid, block=block, keep_draws=keep_draws, seed=seed)
+    import xarray as xr
+
+    root = xr.Dataset(attrs=provenance("scenario-grid", {"scenarios": str(scenarios), "block": block,
+                                                         "keep_draws": keep_draws}, seed, tree.attrs["data_sha256"],
+                                       posterior=str(posterior), posterior_run=tree.attrs.get("run_id", "")))
+    out_tree = xr.DataTree.from_dict({"/": root, "/grid": ds})
+    start = time.perf_counter()
+    client = None
+    if scheduler:
+        from distributed import Client
+
+        client = Client(scheduler)
+    try:
+        save(out_tree, output, force=force)
+    finally:
+        if client is not None:
+            client.close()
+    typer.echo(f"wrote {output}: {len(grid)} scenarios x {post.sizes['chain'] * post.sizes['draw']} draws "
+               f"in {time.perf_counter() - start:.1f} s", err=True)
+
+
 class Scope(str, Enum):
     gpu = "gpu"
     node = "node"
@@ -488,10 +525,23 @@ def estimate(
     wue: Annotated[Optional[float], typer.Option("--wue", min=0, help="Water, L per kWh of IT energy [default: cited per deployment class].")] = None,
     carbon_intensity: Annotated[Optional[float], typer.Option("--carbon-intensity", min=0, help="Grid gCO2e per kWh [default 480, world 2023].")] = None,
     queries: Annotated[int, typer.Option("--queries", min=10, help="Simulated queries per posterior draw.")] = 200,
+    scenarios: Annotated[Optional[Path], typer.Option("--scenarios", help="CSV of scenarios (one per row) for a grid.")] = None,
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Grid output (.zarr).")] = None,
+    scheduler: Annotated[Optional[str], typer.Option("--scheduler", help="Address of a dask.distributed scheduler.")] = None,
+    block: Annotated[int, typer.Option("--block", min=1, help="Scenarios per dask task.")] = 500,
+    keep_draws: Annotated[bool, typer.Option("--keep-draws", help="Also store every draw (scenario x draw x scope).")] = False,
+    force: ForceOpt = False,
     seed: SeedOpt = 0,
     format: FormatOpt = Format.table,
 ) -> None:
-    """Energy (Wh), water (mL) and carbon (gCO2e) of one query, with both kinds of uncertainty."""
+    """Energy (Wh), water (mL) and carbon (gCO2e) of one query, with both kinds of uncertainty.
+
+    With --scenarios FILE.csv --output OUT.zarr: every posterior draw through every scenario
+    (the typical query of each), in blocks with dask, written to Zarr.
+    """
+    if scenarios is not None:
+        _estimate_grid(posterior, scenarios, output, scheduler, block, keep_draws, force, seed)
+        return
     if model is None and active_params is None:
         _fail("give --model NAME, or --active-params B (and --total-params B, --moe)")
     if regime is None and (input_tokens is None or output_tokens is None):

@@ -90,9 +90,20 @@ def _tokens(sc: Scenario, post: xr.Dataset, traces: dict, rng, shape) -> tuple[n
 
 
 def _flat(post, name: str) -> np.ndarray:
-    """(chain, draw, ...) -> (S, ...)."""
+    """(chain, draw, ...) -> (S, ...); ``post`` may be a Dataset or a ``flatten`` dict."""
+    if isinstance(post, dict):
+        return post[name]
     v = post[name].values
     return v.reshape(-1, *v.shape[2:])
+
+
+def flatten(post: xr.Dataset) -> dict[str, np.ndarray]:
+    """Every posterior variable as an (S, ...) array: for many scenarios over one posterior."""
+    return {name: _flat(post, name) for name in post.data_vars}
+
+
+def _n_draws(post) -> int:
+    return len(next(iter(post.values()))) if isinstance(post, dict) else post.sizes["chain"] * post.sizes["draw"]
 
 
 @dataclass(frozen=True)
@@ -139,7 +150,7 @@ def scenario_draws(post: xr.Dataset, cat: Catalogs, sc: "Scenario", rng: np.rand
     """
     _check(sc, cat)
     rng = np.random.default_rng(rng)
-    S = post.sizes["chain"] * post.sizes["draw"]
+    S = _n_draws(post)
     g = lambda name: _flat(post, name)  # noqa: E731
     if sc.model is not None:
         m = cat.models.index(sc.model)
