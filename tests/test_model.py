@@ -250,3 +250,20 @@ def test_scenario_grid_through_dask_matches_the_direct_push_forward(prior_as_pos
     bad.write_text("model,hardware,concurrency\nLlama-3.1-8B,H100,lots\n")
     with pytest.raises(data.DataError, match=r"bad.csv, row 1 .*column 'concurrency'"):
         grid.read_scenarios(bad)
+
+
+def test_fleet_from_a_posterior_scales_and_pathways_reduce(prior_as_posterior, md):
+    from inference_energy import fleet, presets
+
+    traces = tokens.trace_lengths(md)
+    mix = fleet.parse_mix("Llama-3.1-8B:traditional:0.9,Llama-3.1-8B:long:0.1")
+    base = pushforward.Scenario()
+    one = fleet.fleet_posterior(prior_as_posterior, md.catalogs, traces, mix, 1e9, base, presets.get_preset("paper-v2"))
+    two = fleet.fleet_posterior(prior_as_posterior, md.catalogs, traces, mix, 2e9, base, presets.get_preset("paper-v2"))
+    rec = {(r["scenario"], r["quantity"]): r for r in one}
+    assert rec["baseline", "energy"]["unit"] == "GWh/day" and rec["baseline", "water"]["unit"] == "m3/day"
+    assert two[0]["p50"] == pytest.approx(2 * one[0]["p50"], rel=1e-6)
+    assert rec["combined", "energy"]["p50"] < rec["model", "energy"]["p50"] < rec["baseline", "energy"]["p50"]
+    for bad in ("Llama-3.1-8B:traditional:0.5", "Llama-3.1-8B:traditional", "Llama-3.1-8B:traditional:x"):
+        with pytest.raises(ValueError, match="mix"):
+            fleet.parse_mix(bad)

@@ -214,8 +214,35 @@ def fleet(
     force: ForceOpt = False,
     format: FormatOpt = Format.table,
     legacy_stream: LegacyOpt = False,
+    posterior: Annotated[Optional[Path], typer.Option("--posterior", help="Use a calibration instead of the preset's inputs.")] = None,
+    mix: Annotated[Optional[str], typer.Option("--mix", help="With --posterior: MODEL:REGIME:SHARE,... (shares sum to 1).")] = None,
+    hardware: Annotated[str, typer.Option("--hardware", help="With --posterior: accelerator of the fleet.")] = "H100",
+    serving: Annotated[str, typer.Option("--serving", help="With --posterior: serving regime.")] = "production",
+    deployment: Annotated[str, typer.Option("--deployment", help="With --posterior: hyperscale or typical.")] = "hyperscale",
 ) -> None:
-    """Fleet energy per day (GWh/day) at N queries a day, baseline and improved serving."""
+    """Fleet energy per day (GWh/day) at N queries a day, baseline and improved serving.
+
+    With --posterior and --mix: energy, water and carbon per day for any mix of models and regimes,
+    with posterior uncertainty, after each efficiency pathway of the preset and all three combined.
+    """
+    if posterior is not None:
+        from .fleet import fleet_posterior, parse_mix
+        from .io import load
+        from .posterior_file import open_calibration
+        from .presets import get_preset
+        from .pushforward import Scenario
+
+        entries = parse_mix(mix or "Llama-3.1-405B:traditional:0.9,Llama-3.1-405B:long:0.1")
+        post, cat, traces = open_calibration(load(posterior))
+        base = Scenario(hardware=hardware, serving=serving, deployment=deployment)
+        records = fleet_posterior(post, cat, traces, entries, queries_per_day, base, get_preset(preset), seed=seed)
+        _emit(records, format, f"Fleet per day at {queries_per_day:,.0f} queries/day ({hardware}, {serving}, {deployment}): "
+              "posterior P5-P95 (parameter uncertainty)",
+              [("scenario", "pathway"), ("quantity", "quantity"), ("unit", "unit"), ("p5", "P5"), ("p50", "P50"),
+               ("p95", "P95"), ("mean", "mean")],
+              {"posterior": str(posterior), "mix": entries,
+               "note": f"pathway divisors from preset {preset} (P5-P95); combined = product of the three."})
+        return
     if output is not None:
         from .io import check_writable
 
