@@ -207,3 +207,13 @@ def test_scenario_grid_on_a_dask_cluster_writes_zarr(calibration_file, tmp_path)
     assert q.attrs["units"] == "Wh" and q.sizes["scenario"] == 13
     facility = q.sel(scope="facility", statistic="p50")
     assert bool((q.sel(scope="gpu", statistic="p50") < facility).all())
+
+
+def test_power_scaling_prior_sensitivity_flags_what_the_prior_decides(calibration_file):
+    path, _ = calibration_file
+    out = subprocess.run([sys.executable, "-m", "inference_energy.cli", "sensitivity", "--posterior", str(path),
+                          "--prior", "--format", "json"], capture_output=True, text=True)
+    assert out.returncode == 0, out.stderr[-2000:]
+    rec = {r["parameter"]: r for r in json.loads(out.stdout)["results"]}
+    assert rec["saturation_log_c0"]["diagnosis"] == "ok"  # pinned by 500 sweeps
+    assert rec["host_ratio"]["prior_sensitivity"] > 5 * rec["saturation_log_c0"]["prior_sensitivity"]

@@ -267,3 +267,17 @@ def test_fleet_from_a_posterior_scales_and_pathways_reduce(prior_as_posterior, m
     for bad in ("Llama-3.1-8B:traditional:0.5", "Llama-3.1-8B:traditional", "Llama-3.1-8B:traditional:x"):
         with pytest.raises(ValueError, match="mix"):
             fleet.parse_mix(bad)
+
+
+def test_sweep_returns_one_dim_per_swept_input(prior_as_posterior, md):
+    from inference_energy import grid
+
+    base = pushforward.Scenario(model="Llama-3.1-70B", regime=None, input_tokens=1000, output_tokens=300)
+    s = grid.sweep(prior_as_posterior, md.catalogs, tokens.trace_lengths(md), base,
+                   output_tokens=[100, 300, 1000], hardware=["H100", "B200"], deployment=["hyperscale", "typical"])
+    assert s.dims == ("output_tokens", "hardware", "deployment", "scope", "statistic") and s.attrs["units"] == "Wh"
+    p50 = s.sel(scope="facility", statistic="p50")
+    assert bool((p50.diff("output_tokens") > 0).all())  # longer answers cost more
+    assert bool((p50.sel(deployment="typical") > p50.sel(deployment="hyperscale")).all())  # higher PUE class
+    with pytest.raises(ValueError, match="cannot sweep"):
+        grid.sweep(prior_as_posterior, md.catalogs, tokens.trace_lengths(md), base, colour=["red"])

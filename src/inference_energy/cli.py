@@ -636,6 +636,7 @@ def sensitivity(
     serving: ServingOpt = "production",
     deployment: DeploymentOpt = "hyperscale",
     samples: Annotated[int, typer.Option("--samples", min=16, help="Sobol base sample size (a power of two).")] = 4096,
+    prior: Annotated[bool, typer.Option("--prior", help="With --posterior: power-scaling prior sensitivity of every parameter instead.")] = False,
     data: DataOpt = None,
     seed: SeedOpt = 0,
     format: FormatOpt = Format.table,
@@ -643,6 +644,19 @@ def sensitivity(
     """Variance-based (Sobol) sensitivity of ln energy per query to each input, with 95 % confidence."""
     if (preset is None) == (posterior is None):
         _fail("give exactly one of --preset NAME or --posterior FILE")
+    if prior:
+        if posterior is None:
+            _fail("--prior needs --posterior FILE")
+        from .io import load
+        from .sensitivity import prior_sensitivity
+
+        records = prior_sensitivity(load(posterior), data)
+        _emit(records, format, "Power-scaling sensitivity (how far each posterior moves when the prior or the "
+              "likelihood is raised to a power near 1)",
+              [("parameter", "parameter"), ("prior_sensitivity", "prior"), ("likelihood_sensitivity", "likelihood"),
+               ("diagnosis", "diagnosis")],
+              {"note": "threshold 0.05 (arviz-stats psense_summary): 'strong prior / weak likelihood' = the prior decides"})
+        return
     from .sensitivity import check_indices, posterior_sobol, preset_sobol
 
     if preset is not None:

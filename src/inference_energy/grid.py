@@ -121,3 +121,29 @@ def grid_dataset(post: xr.Dataset, cat, traces, scenarios: list[Scenario], block
         ds["typical_query_energy_draws"] = (("scenario", "sample", "scope"), energy,
                                             {"units": "Wh", "long_name": "typical-query energy per posterior draw"})
     return ds
+
+
+def sweep(post: xr.Dataset, cat, traces, base: Scenario, seed: int = 0, **axes) -> xr.DataArray:
+    """Typical-query energy over a product of scenario fields, one dim per swept field.
+
+    ``sweep(post, cat, traces, Scenario(model="Llama-3.1-70B", regime=None, input_tokens=1000,
+    output_tokens=300), output_tokens=[100, 300, 1000], hardware=["H100", "B200"])`` gives dims
+    (output_tokens, hardware, scope, statistic).  Batch (``concurrency``: how busy the GPUs are)
+    and ``deployment`` (the PUE class) sweep the utilisation and PUE axes.
+    """
+    import itertools
+    from dataclasses import replace
+
+    names, values = list(axes), [list(v) for v in axes.values()]
+    unknown = set(names) - set(_FIELDS)
+    if unknown:
+        raise ValueError(f"cannot sweep {', '.join(sorted(unknown))}; scenario fields: {', '.join(_FIELDS)}")
+    scenarios = [replace(base, **dict(zip(names, combo))) for combo in itertools.product(*values)]
+    q = grid_dataset(post, cat, traces, scenarios, block=len(scenarios), seed=seed)["typical_query_energy"].values
+    return xr.DataArray(
+        np.asarray(q).reshape(*[len(v) for v in values], len(laws.SCOPES), len(GRID_STATISTICS)),
+        dims=(*names, "scope", "statistic"),
+        coords={**dict(zip(names, values)), "scope": list(laws.SCOPES), "statistic": list(GRID_STATISTICS)},
+        name="typical_query_energy",
+        attrs={"units": "Wh", "long_name": "typical-query energy across posterior draws (P5, P50, P95, mean)"},
+    )
