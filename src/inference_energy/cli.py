@@ -569,19 +569,13 @@ def estimate(
     if scenarios is not None:
         _estimate_grid(posterior, scenarios, output, scheduler, block, keep_draws, force, seed)
         return
-    if model is None and active_params is None:
-        _fail("give --model NAME, or --active-params B (and --total-params B, --moe)")
-    if regime is None and (input_tokens is None or output_tokens is None):
-        _fail("give --regime traditional|long|code, or both --input-tokens and --output-tokens")
+    sc = _scenario_from_options(model, total_params, active_params, moe, hardware, regime, input_tokens, output_tokens,
+                                serving, concurrency, deployment, wue, carbon_intensity)
     from .io import load
     from .posterior_file import open_calibration
-    from .pushforward import Scenario, energy_draws, summarize_scenario
+    from .pushforward import energy_draws, summarize_scenario
 
     post, cat, traces = open_calibration(load(posterior))
-    sc = Scenario(model=model, active_params_b=active_params, total_params_b=total_params, moe=moe, hardware=hardware,
-                  regime=regime if (input_tokens is None or output_tokens is None) else None,
-                  input_tokens=input_tokens, output_tokens=output_tokens, serving=serving, concurrency=concurrency,
-                  deployment=deployment, wue_l_per_kwh=wue, carbon_g_per_kwh=carbon_intensity)
     draws = energy_draws(post, cat, traces, sc, queries=queries, seed=seed)
     scopes = ("gpu", "node", "it", "facility") if scope is Scope.all else (scope.value,)
     records = summarize_scenario(draws, sc, scopes)
