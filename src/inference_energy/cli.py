@@ -525,6 +525,18 @@ def _estimate_grid(posterior, scenarios, output, scheduler, block, keep_draws, f
                f"in {time.perf_counter() - start:.1f} s", err=True)
 
 
+ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Catalog model id (see calibration_data/models.csv).")]
+TotalOpt = Annotated[Optional[float], typer.Option("--total-params", min=0.01, help="Total parameters, billions.")]
+ActiveOpt = Annotated[Optional[float], typer.Option("--active-params", min=0.01, help="Active parameters per token, billions.")]
+MoeOpt = Annotated[bool, typer.Option("--moe", help="The model is a mixture of experts.")]
+HardwareOpt = Annotated[str, typer.Option("--hardware", help="Accelerator id (H100, H200, B200, A100).")]
+ServingOpt = Annotated[str, typer.Option("--serving", help="production, production_disaggregated, steady_state or vendor_max_benchmark.")]
+DeploymentOpt = Annotated[str, typer.Option("--deployment", help="hyperscale or typical.")]
+InTokOpt = Annotated[Optional[float], typer.Option("--input-tokens", min=1)]
+OutTokOpt = Annotated[Optional[float], typer.Option("--output-tokens", min=1)]
+ConcOpt = Annotated[Optional[float], typer.Option("--concurrency", min=0.01, help="Requests in flight per GPU [default 64].")]
+
+
 class Scope(str, Enum):
     gpu = "gpu"
     node = "node"
@@ -537,18 +549,18 @@ class Scope(str, Enum):
 @handle_errors
 def estimate(
     posterior: Annotated[Path, typer.Option("--posterior", help="A calibration file (from `calibrate`).")],
-    model: Annotated[Optional[str], typer.Option("--model", help="Catalog model id (see calibration_data/models.csv).")] = None,
-    total_params: Annotated[Optional[float], typer.Option("--total-params", min=0.01, help="Total parameters, billions (a model not in the catalog).")] = None,
-    active_params: Annotated[Optional[float], typer.Option("--active-params", min=0.01, help="Active parameters per token, billions.")] = None,
-    moe: Annotated[bool, typer.Option("--moe", help="The model is a mixture of experts.")] = False,
-    hardware: Annotated[str, typer.Option("--hardware", help="Accelerator id (H100, H200, B200, A100).")] = "H100",
+    model: ModelOpt = None,
+    total_params: TotalOpt = None,
+    active_params: ActiveOpt = None,
+    moe: MoeOpt = False,
+    hardware: HardwareOpt = "H100",
     regime: Annotated[Optional[str], typer.Option("--regime", help="traditional, long or code (token lengths from the traces).")] = None,
-    input_tokens: Annotated[Optional[float], typer.Option("--input-tokens", min=1)] = None,
-    output_tokens: Annotated[Optional[float], typer.Option("--output-tokens", min=1)] = None,
+    input_tokens: InTokOpt = None,
+    output_tokens: OutTokOpt = None,
     scope: Annotated[Scope, typer.Option("--scope", help="Boundary: gpu < node < it < facility, or all.")] = Scope.all,
-    deployment: Annotated[str, typer.Option("--deployment", help="hyperscale or typical (PUE class, WUE default).")] = "hyperscale",
-    serving: Annotated[str, typer.Option("--serving", help="production (default), production_disaggregated, steady_state or vendor_max_benchmark.")] = "production",
-    concurrency: Annotated[Optional[float], typer.Option("--concurrency", min=0.01, help="Requests in flight per GPU [default 64].")] = None,
+    deployment: DeploymentOpt = "hyperscale",
+    serving: ServingOpt = "production",
+    concurrency: ConcOpt = None,
     wue: Annotated[Optional[float], typer.Option("--wue", min=0, help="Water, L per kWh of IT energy [default: cited per deployment class].")] = None,
     carbon_intensity: Annotated[Optional[float], typer.Option("--carbon-intensity", min=0, help="Grid gCO2e per kWh [default 480, world 2023].")] = None,
     queries: Annotated[int, typer.Option("--queries", min=10, help="Simulated queries per posterior draw.")] = 200,
@@ -602,18 +614,6 @@ def _scenario_from_options(model, total_params, active_params, moe, hardware, re
                     regime=None if fixed else regime, input_tokens=input_tokens, output_tokens=output_tokens,
                     serving=serving, concurrency=concurrency, deployment=deployment, wue_l_per_kwh=wue,
                     carbon_g_per_kwh=carbon_intensity)
-
-
-ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Catalog model id (see calibration_data/models.csv).")]
-TotalOpt = Annotated[Optional[float], typer.Option("--total-params", min=0.01, help="Total parameters, billions.")]
-ActiveOpt = Annotated[Optional[float], typer.Option("--active-params", min=0.01, help="Active parameters per token, billions.")]
-MoeOpt = Annotated[bool, typer.Option("--moe", help="The model is a mixture of experts.")]
-HardwareOpt = Annotated[str, typer.Option("--hardware", help="Accelerator id (H100, H200, B200, A100).")]
-ServingOpt = Annotated[str, typer.Option("--serving", help="production, production_disaggregated, steady_state or vendor_max_benchmark.")]
-DeploymentOpt = Annotated[str, typer.Option("--deployment", help="hyperscale or typical.")]
-InTokOpt = Annotated[Optional[float], typer.Option("--input-tokens", min=1)]
-OutTokOpt = Annotated[Optional[float], typer.Option("--output-tokens", min=1)]
-ConcOpt = Annotated[Optional[float], typer.Option("--concurrency", min=0.01, help="Requests in flight per GPU [default 64].")]
 
 
 @app.command()

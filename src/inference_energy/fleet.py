@@ -20,9 +20,6 @@ from .pushforward import Scenario, energy_draws
 from .records import rounded
 from .stats import lognormal_from_p5_p95
 
-MIX_FIELDS = ("model", "regime", "share")
-
-
 def parse_mix(text: str) -> list[tuple[str, str, float]]:
     """"Llama-3.1-70B:traditional:0.9,DeepSeek-R1:long:0.1" -> entries; shares must sum to 1."""
     entries = []

@@ -13,7 +13,7 @@ parameter draw s.  Two uncertainties stay apart:
 from __future__ import annotations
 
 import math
-from dataclasses import asdict, dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 import xarray as xr
@@ -235,10 +235,6 @@ def _record(values: np.ndarray, sc: Scenario, scope: str, unit: str, rounded) ->
             "median_p5": rounded(med[0]), "median_p50": rounded(med[1]), "median_p95": rounded(med[2])}
 
 
-def scenario_dict(sc: Scenario) -> dict:
-    return asdict(sc)
-
-
 def default_scenarios(cat: Catalogs) -> list[Scenario]:
     """What a calibration file stores: every catalog model, both main regimes, production on H100."""
     return [Scenario(model=m, regime=r) for m in cat.models for r in ("traditional", "long")]
@@ -272,7 +268,3 @@ def energy_dataset(post: xr.Dataset, cat: Catalogs, traces, scenarios: list[Scen
         attrs={"queries_per_draw": queries, "concurrency_per_gpu": DEFAULT_CONCURRENCY,
                "deployment": "hyperscale", "note": "production serving on H100 unless the scenario says otherwise"},
     )
-
-
-def with_overrides(sc: Scenario, **changes) -> Scenario:
-    return replace(sc, **{k: v for k, v in changes.items() if v is not None})
