@@ -217,3 +217,20 @@ def test_power_scaling_prior_sensitivity_flags_what_the_prior_decides(calibratio
     rec = {r["parameter"]: r for r in json.loads(out.stdout)["results"]}
     assert rec["saturation_log_c0"]["diagnosis"] == "ok"  # pinned by 500 sweeps
     assert rec["host_ratio"]["prior_sensitivity"] > 5 * rec["saturation_log_c0"]["prior_sensitivity"]
+
+
+def test_report_of_the_calibration_shows_every_figure_in_a_browser(calibration_file, tmp_path):
+    from test_report import render
+
+    path, _ = calibration_file
+    run = subprocess.run([sys.executable, "-m", "inference_energy.cli", "report", "--posterior", str(path),
+                          "--out", str(tmp_path / "report")], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    page = tmp_path / "report" / "index.html"
+    html = page.read_text()
+    for text in ("median query 90 % CI [Wh]", "Llama-3.1-70B", "leave-source-out k-hat", "passed", "data SHA-256"):
+        assert text in html
+    names = sorted(p.stem for p in (tmp_path / "report" / "figures").glob("*.png"))
+    assert names == sorted(["energy_per_query", "pathways", "fleet", "sensitivity", "prior_posterior",
+                            "predictive_checks", "source_checks", "rank"])
+    assert render(page, tmp_path / "profile") == (len(names), len(names))

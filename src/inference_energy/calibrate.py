@@ -69,7 +69,11 @@ class Calibration:
     priors_json: str
 
 
-def sample(model, config: SamplerConfig, progress: bool = True) -> xr.DataTree:
+def _no_step(_: str) -> None:
+    return None
+
+
+def sample(model, config: SamplerConfig, progress: bool = True, step=_no_step) -> xr.DataTree:
     """Prior predictive, NUTS (nutpie), posterior predictive and pointwise log-likelihood.
 
     With ``config.prior_only`` there is no NUTS: the prior draws stand in the
@@ -81,6 +85,7 @@ def sample(model, config: SamplerConfig, progress: bool = True) -> xr.DataTree:
 
     with model:
         draws = config.draws * config.chains if config.prior_only else config.prior_draws
+        step("prior predictive draws")
         # Forward sampling runs a few hundred cheap calls: compiling it with numba costs
         # ~50 s on an empty cache for nothing, so it uses PyTensor's quick-to-compile mode.
         prior = pm.sample_prior_predictive(draws=draws, random_seed=config.seed, compile_kwargs=QUICK_COMPILE)
@@ -93,13 +98,16 @@ def sample(model, config: SamplerConfig, progress: bool = True) -> xr.DataTree:
                                             coords={"chain": [0], "draw": np.arange(draws)}),
             })
         else:
+            step(f"compiling the model and sampling {config.chains} chains x {config.draws} draws with nutpie")
             tree = pm.sample(
                 draws=config.draws, tune=config.tune, chains=config.chains, nuts_sampler="nutpie",
                 random_seed=config.seed, progressbar=progress, compute_convergence_checks=False,
                 nuts={"target_accept": config.target_accept, "adaptation": config.adaptation},
             )
+            step("posterior predictive draws")
             pm.sample_posterior_predictive(tree, random_seed=config.seed + 1, extend_inferencedata=True,
                                            progressbar=False, compile_kwargs=QUICK_COMPILE)
+        step("pointwise log-likelihood")
         pm.compute_log_likelihood(tree, progressbar=False)
     for name in ("prior", "prior_predictive"):
         tree[name] = prior[name]
@@ -227,22 +235,27 @@ def predictive_checks(tree: xr.DataTree, md: ModelData, data: CalibrationData) -
 
 
 def calibrate(data: CalibrationData, config: SamplerConfig | None = None, priors: dict | None = None,
-              progress: bool = True) -> Calibration:
-    """Prepare the rows, build and sample the model, diagnose and check it."""
+              progress: bool = True, step=_no_step) -> Calibration:
+    """Prepare the rows, build and sample the model, diagnose and check it.
+
+    ``step(message)`` is called as each stage starts (the CLI prints it with the elapsed time).
+    """
     from .model import build_model
     from .priors import resolve, to_json
 
     config = config or SamplerConfig()
+    step("building the model")
     md = prepare(data)
     model = build_model(md, priors)
     start = time.perf_counter()
-    tree = sample(model, config, progress)
+    tree = sample(model, config, progress, step)
     seconds = time.perf_counter() - start
     if config.prior_only:  # independent draws: nothing to diagnose
         diagnostics = Diagnostics(1.0, float(config.draws * config.chains), float(config.draws * config.chains), 0,
                                   seconds, "", "", True, [])
     else:
         diagnostics = diagnose(tree, config, seconds)
+    step("predictive checks and leave-source-out k-hat")
     checks, sources = predictive_checks(tree, md, data)
     return Calibration(tree, md, diagnostics, checks, sources, shrinkage(tree), config, to_json(resolve(priors)))
 

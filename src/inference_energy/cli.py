@@ -80,6 +80,19 @@ def handle_errors(func):
     return wrapper
 
 
+class _Stages:
+    """Prints each stage of a long command to stderr with the elapsed time: '[  12 s] sampling ...'."""
+
+    def __init__(self, enabled: bool = True):
+        import time
+
+        self._clock, self._start, self.enabled = time.perf_counter, time.perf_counter(), enabled
+
+    def __call__(self, message: str) -> None:
+        if self.enabled:
+            typer.echo(f"[{self._clock() - self._start:5.0f} s] {message} ...", err=True)
+
+
 def _regimes(choice: RegimeChoice) -> tuple[str, ...]:
     return ("traditional", "long") if choice is RegimeChoice.all else (choice.value,)
 
@@ -372,11 +385,13 @@ def _run_calibration(tables, config, overrides, output, force, allow_bad_diagnos
     from .pushforward import energy_dataset
     from .tokens import trace_lengths
 
+    stages = _Stages(format is Format.table)
     if format is Format.table:
         typer.echo(f"calibrating on {sum(len(t.rows) for t in tables.observations.values())} rows "
-                   f"(data {tables.sha256[:12]}); compiling the model takes 10-60 s ...", err=True)
-    cal = run(tables, config, overrides, progress=format is Format.table)
+                   f"(data {tables.sha256[:12]}); compiling the model takes 10-60 s (longer on a first run)", err=True)
+    cal = run(tables, config, overrides, progress=format is Format.table, step=stages)
     traces = trace_lengths(cal.md)
+    stages("pushing the posterior forward to energy per query (every catalog model, both regimes)")
     energy = energy_dataset(cal.tree["posterior"].to_dataset(), cal.md.catalogs, traces, seed=config.seed)
     extra = {**extra, "prior_only": int(config.prior_only), "run_id": uuid.uuid4().hex}
     params = _parameter_records(cal)
@@ -402,7 +417,8 @@ def _run_calibration(tables, config, overrides, output, force, allow_bad_diagnos
             raise typer.Exit(1)
     if written and report:
         typer.echo(f"wrote {written}; next: inference-energy estimate --posterior {written} --model Llama-3.1-70B "
-                   "--hardware H100 --regime traditional", err=True)
+                   f"--hardware H100 --regime traditional, or inference-energy report --posterior {written} "
+                   "--out runs/report", err=True)
     return written
 
 
@@ -485,7 +501,8 @@ def update(
     _emit_comparison(result, format, {"old": str(posterior), "new": str(written), "rows_added": new_ids,
                                       "old_data_sha256": old.attrs["data_sha256"], "new_data_sha256": tables.sha256})
     if format is Format.table:
-        typer.echo(f"wrote {written} ({len(new_ids)} rows added)", err=True)
+        typer.echo(f"wrote {written} ({len(new_ids)} rows added); next: inference-energy report --posterior {written} "
+                   "--out DIR to see the updated figures", err=True)
 
 
 def _estimate_grid(posterior, scenarios, output, scheduler, block, keep_draws, force, seed) -> None:
@@ -716,6 +733,109 @@ def export(
     if prior_json is not None:
         save_prior_json(samples, prior_json, force=force)
         typer.echo(f"wrote {prior_json}", err=True)
+
+
+class FigureFormat(str, Enum):
+    png = "png"
+    svg = "svg"
+    pdf = "pdf"
+
+
+def _gather(posterior: Optional[Path], preset: Optional[str], draws, seed, data, step):
+    """The tree a report or figure set is drawn from: a calibration file or a preset run."""
+    if (preset is None) == (posterior is None):
+        _fail("give exactly one of --posterior FILE or --preset NAME")
+    from .report import gather_calibration, gather_preset
+
+    if posterior is not None:
+        return gather_calibration(posterior, seed=seed, step=step), str(posterior)
+    return gather_preset(preset, data, draws=draws, seed=seed, step=step), f"preset {preset}"
+
+
+class _Progress:
+    """A rich progress bar on stderr that advances one step per call: ``step("figure fleet")``."""
+
+    def __init__(self, total: int):
+        from rich.console import Console
+        from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+        self._bar = Progress(TextColumn("{task.description:<42}"), BarColumn(), TextColumn("{task.completed}/{task.total}"),
+                             TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+        self._task = self._bar.add_task("starting", total=total)
+        self._started = False
+
+    def __enter__(self):
+        self._bar.start()
+        return self
+
+    def __exit__(self, *exc):
+        self._bar.stop()
+
+    def __call__(self, message: str) -> None:
+        self._bar.update(self._task, description=message, advance=1 if self._started else 0)
+        self._started = True
+
+
+PosteriorOpt = Annotated[Optional[Path], typer.Option("--posterior", help="A calibration file (from `calibrate`).")]
+ReportPresetOpt = Annotated[Optional[str], typer.Option("--preset", help="A paper preset (paper-v1, paper-v2) instead of a calibration.")]
+OutDirOpt = Annotated[Path, typer.Option("--out", help="Output directory (refused if it exists and is not empty, unless --force).")]
+
+
+@app.command()
+@handle_errors
+def figures(
+    out: OutDirOpt,
+    posterior: PosteriorOpt = None,
+    preset: ReportPresetOpt = None,
+    fmt: Annotated[FigureFormat, typer.Option("--format", help="Image format.")] = FigureFormat.png,
+    draws: DrawsOpt = None,
+    seed: SeedOpt = 0,
+    data: DataOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """Save every figure of a calibration or preset: energy per query, pathways, fleet, sensitivity, and for a
+    calibration prior vs posterior, predictive checks of every row by source, and rank plots."""
+    from .report import check_out_dir
+
+    check_out_dir(out, force)
+    from .plots import figure_makers, save_figure
+
+    with _Progress(total=4 + (8 if posterior else 4)) as step:
+        tree, origin = _gather(posterior, preset, draws, seed, data, step)
+        out.mkdir(parents=True, exist_ok=True)
+        paths = []
+        for name, make in figure_makers(tree).items():
+            step(f"figure {name}")
+            paths.append(save_figure(make(tree), out / f"{name}.{fmt.value}"))
+    for path in paths:
+        typer.echo(str(path))
+    typer.echo(f"wrote {len(paths)} figures of {origin} to {out}; next: inference-energy report "
+               f"{'--posterior ' + str(posterior) if posterior else '--preset ' + str(preset)} --out DIR for them in one page",
+               err=True)
+
+
+@app.command()
+@handle_errors
+def report(
+    out: OutDirOpt,
+    posterior: PosteriorOpt = None,
+    preset: ReportPresetOpt = None,
+    draws: DrawsOpt = None,
+    seed: SeedOpt = 0,
+    data: DataOpt = None,
+    force: ForceOpt = False,
+) -> None:
+    """Write a self-contained HTML report (DIR/index.html, figures embedded, opens offline): headline estimates
+    with units, the figures, diagnostics and data provenance."""
+    from .report import check_out_dir, write_report
+
+    check_out_dir(out, force)
+    with _Progress(total=5 + (8 if posterior else 4)) as step:
+        tree, origin = _gather(posterior, preset, draws, seed, data, step)
+        page = write_report(tree, out, origin, force=force, step=step)
+    typer.echo(str(page))
+    typer.echo(f"wrote {page} ({page.stat().st_size / 1e6:.1f} MB, no network needed); next: open "
+               f"file://{page.resolve()} in a browser", err=True)
 
 
 def main() -> None:  # console-script entry point
