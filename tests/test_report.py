@@ -116,3 +116,13 @@ def test_help_imports_no_heavy_library(argv):
     result = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, timeout=60)
     assert "Usage" in result.stdout
     assert result.stdout.strip().splitlines()[-1] == "HEAVY []"
+
+
+@pytest.mark.parametrize("words, cword, expected", [("inference-energy rep", 1, "report"),
+                                                    ("inference-energy report --po", 2, "--posterior")])
+def test_shell_completion_completes_commands_and_options(words, cword, expected):
+    env = {**os.environ, "_INFERENCE_ENERGY_COMPLETE": "complete_bash", "COMP_WORDS": words, "COMP_CWORD": str(cword)}
+    exe = shutil.which("inference-energy")
+    assert exe, "the console script is installed by pip install -e ."
+    result = subprocess.run([exe], env=env, capture_output=True, text=True, timeout=60)
+    assert expected in result.stdout.split()

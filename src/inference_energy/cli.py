@@ -21,9 +21,13 @@ import typer
 app = typer.Typer(
     name="inference-energy",
     help="Energy, water and carbon of one LLM query, with honest uncertainty.",
+    epilog="Start with: inference-energy simulate --preset paper-v2 (seconds), or inference-energy calibrate "
+           "--output runs/posterior.nc (minutes), then estimate/report --posterior runs/posterior.nc. "
+           "Shell completion: inference-energy --install-completion.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
-    rich_markup_mode="rich",
+    # Plain (click) help: typer's rich help imports rich.markdown and costs ~0.15 s per --help.
+    rich_markup_mode=None,
 )
 
 
