@@ -537,8 +537,15 @@ def _estimate_grid(posterior, scenarios, output, scheduler, block, keep_draws, f
         from distributed import Client
 
         client = Client(scheduler)
+        typer.echo(f"computing on {scheduler}; progress: {client.dashboard_link or 'the scheduler dashboard'}", err=True)
     try:
-        save(out_tree, output, force=force)
+        if client is None:
+            from dask.diagnostics import ProgressBar
+
+            with ProgressBar(out=sys.stderr, dt=1.0):
+                save(out_tree, output, force=force)
+        else:
+            save(out_tree, output, force=force)
     finally:
         if client is not None:
             client.close()
@@ -665,12 +672,15 @@ def sensitivity(
         from .io import load
         from .sensitivity import prior_sensitivity
 
-        records = prior_sensitivity(load(posterior), data)
+        with _Progress(total=1) as step:
+            records = prior_sensitivity(load(posterior), data,
+                                        on_parameter=lambda i, n, name: step(f"power-scaling {name}", total=n))
         _emit(records, format, "Power-scaling sensitivity (how far each posterior moves when the prior or the "
               "likelihood is raised to a power near 1)",
               [("parameter", "parameter"), ("prior_sensitivity", "prior"), ("likelihood_sensitivity", "likelihood"),
                ("diagnosis", "diagnosis")],
-              {"note": "threshold 0.05 (arviz-stats psense_summary): 'strong prior / weak likelihood' = the prior decides"})
+              {"note": "threshold 0.05 (arviz-stats psense_summary): 'strong prior / weak likelihood' = the prior decides; "
+                       "'prior-data conflict' = both matter. See https://doi.org/10.1007/s11222-023-10366-5"})
         return
     from .sensitivity import check_indices, posterior_sobol, preset_sobol
 
@@ -775,8 +785,8 @@ class _Progress:
     def __exit__(self, *exc):
         self._bar.stop()
 
-    def __call__(self, message: str) -> None:
-        self._bar.update(self._task, description=message, advance=1 if self._started else 0)
+    def __call__(self, message: str, total: int | None = None) -> None:
+        self._bar.update(self._task, description=message, advance=1 if self._started else 0, total=total)
         self._started = True
 
 

@@ -30,6 +30,7 @@ CDF, so SALib's unit hypercube is the whole input space:
 
 from __future__ import annotations
 
+import logging
 import math
 from dataclasses import dataclass
 from typing import Callable
@@ -280,7 +281,8 @@ def rebuild_model(tree, data_dir=None):
     return build_model(prepare(tables), json.loads(tree.attrs["config"])["priors"])
 
 
-def prior_sensitivity(tree, data_dir=None, max_elements: int = 12) -> list[dict]:
+def prior_sensitivity(tree, data_dir=None, max_elements: int = 12,
+                      on_parameter: Callable[[int, int, str], None] | None = None) -> list[dict]:
     """Power-scaling sensitivity of each parameter to its prior and to the likelihood.
 
     Raises each parameter's own prior (and, separately, the likelihood) to a
@@ -300,14 +302,28 @@ def prior_sensitivity(tree, data_dir=None, max_elements: int = 12) -> list[dict]
     names = [v.name for v in model.free_RVs
              if int(np.prod(work["posterior"][v.name].shape[2:], dtype=int)) <= max_elements]
     out = []
-    for name in names:  # each parameter's own prior is scaled, so the answer is about that prior
-        table = arviz_stats.psense_summary(work, var_names=[name], prior_var_names=[name])
-        labels = _element_labels(work["posterior"][name], name)
-        for label, (_, row) in zip(labels, table.iterrows()):
-            out.append({"parameter": label, "prior_sensitivity": float(row["prior"]),
-                        "likelihood_sensitivity": float(row["likelihood"]),
-                        "diagnosis": str(row["diagnosis"]).replace("\u2713", "ok")})
+    # psense_summary logs the same "potential issues" advice for every flagged parameter; the
+    # diagnosis column says it per row, so the repeated log line is silenced here.
+    psense_log = logging.getLogger("arviz_stats.psense")
+    level = psense_log.level
+    psense_log.setLevel(logging.ERROR)
+    try:
+        for i, name in enumerate(names):  # each parameter's own prior is scaled, so the answer is about that prior
+            if on_parameter:
+                on_parameter(i, len(names), name)
+            out.extend(_psense_records(arviz_stats.psense_summary(work, var_names=[name], prior_var_names=[name]),
+                                       work["posterior"][name], name))
+    finally:
+        psense_log.setLevel(level)
     return out
+
+
+def _psense_records(table, var, name: str) -> list[dict]:
+    """One record per element of ``name`` from a psense_summary table."""
+    return [{"parameter": label, "prior_sensitivity": float(row["prior"]),
+             "likelihood_sensitivity": float(row["likelihood"]),
+             "diagnosis": str(row["diagnosis"]).replace("\u2713", "ok")}
+            for label, (_, row) in zip(_element_labels(var, name), table.iterrows())]
 
 
 def _element_labels(var, name: str) -> list[str]:
