@@ -90,7 +90,7 @@ def _energy_preset(ds: xr.Dataset) -> Figure:
         y = np.arange(models.size)[::-1]
         _spread_bars(ax, y, {s: e.sel(statistic=s).values for s in ("p5", "p25", "p50", "p75", "p95")})
         ax.set_yticks(y, models)
-        _finish_energy_axis(ax, regime, f"energy per query [{energy.attrs.get('units', 'Wh')}] ({energy.attrs.get('long_name', '')})")
+        _finish_energy_axis(ax, regime, f"energy per query, facility scope as the paper defines it [{energy.attrs.get('units', 'Wh')}]")
     fig.legend(*axes[0].get_legend_handles_labels(), loc="outside lower center", ncols=3, fontsize=8)
     fig.suptitle("Preset energy per query: the hand-set ranges mix parameter uncertainty and per-query variation",
                  fontsize=10)
