@@ -78,7 +78,7 @@ def load(path: Path | str) -> "xr.DataTree":
 
     path = Path(path)
     if not path.exists():
-        raise ResultFileError(f"{path}: no such file")
+        raise ResultFileError(f"{path}: no such file (a calibration is made by `inference-energy calibrate --output {path}`)")
     fmt = file_format(path)
     try:
         tree = xr.open_datatree(path, engine="h5netcdf" if fmt == "netcdf" else "zarr")
