@@ -261,4 +261,5 @@ def calibrate(data: CalibrationData, config: SamplerConfig | None = None, priors
 
 
 def config_json(cal: Calibration) -> str:
+    """Sampler settings and resolved priors as JSON: what ``update`` reuses to re-calibrate alike."""
     return json.dumps({"sampler": asdict(cal.config), "priors": json.loads(cal.priors_json)}, sort_keys=True)

@@ -171,6 +171,7 @@ SCHEMAS = {"models.csv": MODEL_SCHEMA, "hardware.csv": HARDWARE_SCHEMA}
 
 
 def schema_for(path: Path) -> tuple[Column, ...]:
+    """The columns a table must have: its own schema for the catalogs, else the observation schema."""
     return SCHEMAS.get(path.name, OBSERVATION_SCHEMA)
 
 
@@ -210,9 +211,11 @@ class Table:
     rows: list[dict[str, Any]] = field(default_factory=list)
 
     def column(self, name: str) -> list[Any]:
+        """The values of one column, in row order."""
         return [r[name] for r in self.rows]
 
     def to_frame(self):
+        """The rows as a pandas DataFrame (validated values, not the raw strings)."""
         import pandas as pd
 
         return pd.DataFrame(self.rows)
@@ -275,12 +278,14 @@ class CalibrationData:
     sha256: str
 
     def model(self, model_id: str) -> dict[str, Any]:
+        """The models.csv row of ``model_id``; KeyError naming the known ids if absent."""
         for row in self.models.rows:
             if row["id"] == model_id:
                 return row
         raise KeyError(f"unknown model {model_id!r}; known: {', '.join(self.models.column('id'))}")
 
     def hardware_spec(self, hardware_id: str) -> dict[str, Any]:
+        """The hardware.csv row of ``hardware_id``; KeyError naming the known ids if absent."""
         for row in self.hardware.rows:
             if row["id"] == hardware_id:
                 return row

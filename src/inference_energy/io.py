@@ -27,6 +27,7 @@ class ResultFileError(ValueError):
 
 
 def file_format(path: Path) -> str:
+    """The format of a result path from its suffix: netcdf (.nc) or zarr (.zarr); anything else is refused."""
     fmt = FORMATS.get(Path(path).suffix)
     if fmt is None:
         raise ResultFileError(f"{path}: unknown result format; use a .nc (netCDF) or .zarr (Zarr) path")

@@ -50,6 +50,7 @@ def _with_reference(values, names: list[str], reference: str):
 
 
 def coords_for(md: ModelData) -> dict[str, list]:
+    """PyMC coordinates: models, hardware (and its non-reference offsets), operators, observation rows."""
     cat = md.catalogs
     return {
         "model": cat.models,

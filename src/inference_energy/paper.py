@@ -406,6 +406,7 @@ class PathwayResult:
 
 
 def pathways(sim: Simulation) -> PathwayResult:
+    """Divide the frontier-blend pool by each pathway's lognormal divisor, and by their product."""
     preset = sim.preset
     names = tuple(preset.pathways)
     energy = np.empty((len(sim.regimes), len(names) + 2, 6))

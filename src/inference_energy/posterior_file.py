@@ -63,6 +63,7 @@ def _annotate(ds: xr.Dataset, group: str) -> xr.Dataset:
 
 
 def model_inputs(cat: Catalogs, traces: dict[tuple[str, str], TraceLengths]) -> xr.Dataset:
+    """The catalogs and token-length traces the push-forward needs, so a file suffices for ``estimate``."""
     ds = xr.Dataset(
         {
             "active_params": ("model", np.exp(cat.x_size) * REF_ACTIVE_B, {"units": "1e9", "long_name": "active parameters, billions"}),
@@ -82,6 +83,7 @@ def model_inputs(cat: Catalogs, traces: dict[tuple[str, str], TraceLengths]) -> 
 
 
 def read_model_inputs(ds: xr.Dataset) -> tuple[Catalogs, dict[tuple[str, str], TraceLengths]]:
+    """Inverse of :func:`model_inputs`."""
     active, total = ds["active_params"].values, ds["total_params"].values
     cat = Catalogs(
         models=[str(m) for m in ds["model"].values], x_size=np.log(active / REF_ACTIVE_B),

@@ -18,7 +18,7 @@ REGIMES = ("traditional", "long")
 
 @dataclass(frozen=True)
 class PaperPreset:
-    """Inputs of the paper's forward Monte Carlo (paper-method.md sections 1-8)."""
+    """Inputs of the paper's forward Monte Carlo (see docs/paper-method.md)."""
 
     name: str
     description: str
@@ -63,15 +63,19 @@ class PaperPreset:
     power_coupling: tuple[float, float] | None = None
 
     def node_power(self, model_id: str) -> float:
+        """P_max in kW for this model (a per-model override, else the preset's node power)."""
         return self.node_power_kw_by_model.get(model_id, self.node_power_kw)
 
     def replace(self, **changes: Any) -> "PaperPreset":
+        """A copy with some fields changed (presets are frozen)."""
         return replace(self, **changes)
 
     def to_dict(self) -> dict[str, Any]:
+        """Every field, as stored in a result file's ``config`` attribute."""
         return asdict(self)
 
     def to_json(self) -> str:
+        """:meth:`to_dict` as sorted JSON."""
         return json.dumps(self.to_dict(), sort_keys=True)
 
     @classmethod
