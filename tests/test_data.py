@@ -455,6 +455,17 @@ def test_duplicate_id_in_extra_file(data_dir, tmp_path):
     check_error(info.value, "new.csv", 1, "id", "duplicate id 'PT20'")
 
 
+@pytest.mark.parametrize("name", ["measurements.csv", "models.csv"])
+def test_extra_file_named_like_a_loaded_table_is_refused(data_dir, tmp_path, name):
+    """Tables are keyed by file name: a new file must not silently replace a shipped one."""
+    extra = tmp_path / "elsewhere" / name
+    extra.parent.mkdir()
+    shutil.copy(Path(__file__).parents[1] / "examples" / "new_telemetry.csv", extra)
+    with pytest.raises(DataError, match="same file name") as info:
+        load(data_dir, extra=[extra])
+    assert str(extra) in str(info.value)
+
+
 def test_catalog_errors_come_first(data_dir):
     """A bad catalog is reported even when observation tables are bad too."""
     set_cell(data_dir / THROUGHPUT, 1, "value", "x")

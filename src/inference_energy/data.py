@@ -134,6 +134,9 @@ HARDWARE_SCHEMA = _cols(
     Column("gpus_per_node", int, positive=True, doc="accelerators in one node"),
     Column("gpu_tdp_w", float, positive=True, doc="board power limit of one GPU, W"),
     Column("node_max_power_kw", float, positive=True, doc="maximum power of one node, kW"),
+    Column("memory_bandwidth_tbs", float, positive=True,
+           doc="HBM bandwidth of one GPU, TB/s: centres the throughput prior (decode is bandwidth-bound)"),
+    Column("memory_bandwidth_source", doc="where the bandwidth figure was published"),
     *_PROVENANCE,
 )
 
@@ -363,6 +366,9 @@ def load(directory: Path | str | None = None, extra: list[Path] | None = None) -
     observations: dict[str, Table] = {}
     seen: dict[str, str] = {}
     for path in files:
+        if path.name in observations or path.name in CATALOG_FILES:
+            raise DataError(path, f"has the same file name as a table already loaded ({path.name}); tables are "
+                                  "known by file name, so rename the new file")
         table = read_table(path, OBSERVATION_SCHEMA)
         _check_unique_ids(table, seen)
         _check_observation(table, catalogs)

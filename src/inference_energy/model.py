@@ -83,7 +83,10 @@ def build_model(md: ModelData, priors: dict | None = None) -> pm.Model:
         a1 = _rv(p, "tps_size_slope")
         a2 = _rv(p, "tps_total_ratio_slope")
         a3 = _rv(p, "tps_moe")
-        g_h = pm.Deterministic("tps_hardware_effect", _with_reference(
+        # Accelerator speed: the HBM-bandwidth ratio to H100 (hardware.csv) times a deviation.
+        ref = cat.hardware.index(REFERENCE_HARDWARE)
+        bandwidth_ratio = pt.as_tensor(cat.log_bandwidth - cat.log_bandwidth[ref])
+        g_h = pm.Deterministic("tps_hardware_effect", bandwidth_ratio + _with_reference(
             _rv(p, "tps_hardware", "hardware_offset"), cat.hardware, REFERENCE_HARDWARE), dims="hardware")
         lp = _rv(p, "tps_low_precision")
         par = _rv(p, "tps_parallel_slope")

@@ -41,6 +41,7 @@ class Catalogs:
     hardware: list[str]
     log_tdp: np.ndarray  # ln W per GPU
     gpus_per_node: np.ndarray
+    log_bandwidth: np.ndarray  # ln TB/s of HBM per GPU (NaN if unknown, e.g. an older file)
 
 
 @dataclass
@@ -97,6 +98,7 @@ def _catalogs(data: CalibrationData) -> Catalogs:
         hardware=[r["id"] for r in h],
         log_tdp=np.log(np.array([r["gpu_tdp_w"] for r in h], dtype=float)),
         gpus_per_node=np.array([r["gpus_per_node"] for r in h], dtype=float),
+        log_bandwidth=np.log(np.array([r["memory_bandwidth_tbs"] for r in h], dtype=float)),
     )
 
 

@@ -32,8 +32,9 @@ PRIOR_TABLE: dict[str, tuple[Prior, str]] = {
     "tps_total_ratio_slope": _p("Normal", "MoE weights not active per token still occupy memory and shrink the "
                                 "batch: ln(total/active) lowers throughput a little", mu=-0.2, sigma=0.3),
     "tps_moe": _p("Normal", "MoE routing overhead at equal active size: unknown sign", mu=0.0, sigma=0.5),
-    "tps_hardware": _p("Normal", "accelerator speed relative to H100; B200 is 2-3x, A100 ~0.5x: within a "
-                       "factor e either way", mu=0.0, sigma=0.7),
+    "tps_hardware": _p("Normal", "ln deviation of an accelerator's throughput from its HBM-bandwidth ratio to H100 "
+                       "(decode is bandwidth-bound; compute, interconnect and software maturity move it): "
+                       "within a factor 2 either way", mu=0.0, sigma=0.4),
     "tps_low_precision": _p("Normal", "8-bit or 4-bit weights halve memory traffic: modest gain", mu=0.2, sigma=0.3),
     "tps_parallel_slope": _p("Normal", "per-GPU throughput vs ln(GPUs per replica): communication costs a little",
                              mu=-0.1, sigma=0.2),
