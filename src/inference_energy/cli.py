@@ -382,22 +382,14 @@ def calibrate(
 def _run_calibration(tables, config, overrides, output, force, allow_bad_diagnostics, format, extra,
                      report=True) -> Optional[Path]:
     """Calibrate, push forward, write (if the gate passes), print; returns the written path."""
-    import uuid
-
     from .calibrate import calibrate as run
-    from .posterior_file import build_tree
-    from .pushforward import energy_dataset
-    from .tokens import trace_lengths
+    from .posterior_file import calibration_tree
 
     stages = _Stages(format is Format.table)
     if format is Format.table:
         typer.echo(f"calibrating on {sum(len(t.rows) for t in tables.observations.values())} rows "
                    f"(data {tables.sha256[:12]}); compiling the model takes 10-60 s (longer on a first run)", err=True)
     cal = run(tables, config, overrides, progress=format is Format.table, step=stages)
-    traces = trace_lengths(cal.md)
-    stages("pushing the posterior forward to energy per query (every catalog model, both regimes)")
-    energy = energy_dataset(cal.tree["posterior"].to_dataset(), cal.md.catalogs, traces, seed=config.seed)
-    extra = {**extra, "prior_only": int(config.prior_only), "run_id": uuid.uuid4().hex}
     params = _parameter_records(cal)
     c = cal.checks
     outside = [{"row": str(r), "group": str(g), "z": float(z), "source": str(src)}
@@ -408,7 +400,8 @@ def _run_calibration(tables, config, overrides, output, force, allow_bad_diagnos
     if cal.diagnostics.passed or allow_bad_diagnostics:
         from .io import save
 
-        save(build_tree(cal, traces, energy, tables.sha256, extra), output, force=force)
+        stages("pushing the posterior forward to energy per query (every catalog model, both regimes)")
+        save(calibration_tree(cal, tables.sha256, extra), output, force=force)
         written = output
     if report:
         _print_calibration(cal, params, outside, sources, format, written)

@@ -71,6 +71,7 @@ def model_inputs(cat: Catalogs, traces: dict[tuple[str, str], TraceLengths]) -> 
             "moe": ("model", cat.moe.astype("int8"), {"units": "1", "long_name": "1 for mixture-of-experts"}),
             "gpu_tdp": ("hardware", np.exp(cat.log_tdp), {"units": "W", "long_name": "GPU board power limit"}),
             "gpus_per_node": ("hardware", cat.gpus_per_node, {"units": "1", "long_name": "GPUs per node"}),
+            "memory_bandwidth": ("hardware", np.exp(cat.log_bandwidth), {"units": "TB/s", "long_name": "HBM bandwidth per GPU (centres the throughput prior)"}),
         },
         coords={"model": cat.models, "hardware": cat.hardware},
     )
@@ -90,6 +91,7 @@ def read_model_inputs(ds: xr.Dataset) -> tuple[Catalogs, dict[tuple[str, str], T
         x_ratio=np.log(total / active), moe=ds["moe"].values.astype(float),
         hardware=[str(h) for h in ds["hardware"].values], log_tdp=np.log(ds["gpu_tdp"].values),
         gpus_per_node=ds["gpus_per_node"].values.astype(float),
+        log_bandwidth=np.log(ds["memory_bandwidth"].values) if "memory_bandwidth" in ds else np.full(ds.sizes["hardware"], np.nan),
     )
     traces = {}
     for name in ds.data_vars:
@@ -123,6 +125,21 @@ def build_tree(cal, traces, energy: xr.Dataset, data_sha256: str, extra: dict | 
         **(extra or {}),
     ))
     return xr.DataTree.from_dict({"/": root, **{f"/{k}": v for k, v in groups.items()}})
+
+
+def calibration_tree(cal, data_sha256: str, extra: dict | None = None) -> xr.DataTree:
+    """Everything a calibration file holds: push the posterior forward to the default scenarios and
+    build the tree, with a fresh ``run_id`` (what ``update`` records as ``update_of``).  Save it with
+    :func:`inference_energy.io.save`."""
+    import uuid
+
+    from .pushforward import energy_dataset
+    from .tokens import trace_lengths
+
+    traces = trace_lengths(cal.md)
+    energy = energy_dataset(cal.tree["posterior"].to_dataset(), cal.md.catalogs, traces, seed=cal.config.seed)
+    extra = {**(extra or {}), "prior_only": int(cal.config.prior_only), "run_id": uuid.uuid4().hex}
+    return build_tree(cal, traces, energy, data_sha256, extra)
 
 
 def open_calibration(tree: xr.DataTree) -> tuple[xr.Dataset, Catalogs, dict]:
