@@ -126,3 +126,18 @@ def test_shell_completion_completes_commands_and_options(words, cword, expected)
     assert exe, "the console script is installed by pip install -e ."
     result = subprocess.run([exe], env=env, capture_output=True, text=True, timeout=60)
     assert expected in result.stdout.split()
+
+
+def test_table_cells_keep_bracketed_labels():
+    """rich reads '[reasoning]' as markup; labels of vector parameters must survive in printed tables."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from inference_energy.cli import _fmt_cell
+
+    console = Console(record=True, width=80)
+    table = Table()
+    table.add_column("parameter")
+    table.add_row(_fmt_cell("tps_workload[reasoning]"))
+    console.print(table)
+    assert "tps_workload[reasoning]" in console.export_text()

@@ -130,9 +130,12 @@ def _emit(records: list[dict], fmt: Format, title: str, columns: list[tuple[str,
 
 
 def _fmt_cell(value) -> str:
+    """A table cell: 3 significant digits, and text escaped so labels like ``x[reasoning]`` are not read as markup."""
+    from rich.markup import escape
+
     if isinstance(value, float):
         return f"{value:.3g}" if abs(value) < 1000 else f"{value:,.0f}"
-    return "" if value is None else str(value)
+    return "" if value is None else escape(str(value))
 
 
 def _save(build_tree, output: Optional[Path], force: bool) -> None:
@@ -326,7 +329,7 @@ def _print_calibration(cal, params, outside, sources, fmt: Format, output) -> No
     for col in ("parameter", "unit", "prior mean", "prior sd", "post mean", "post sd", "post P5", "post P95", "sd ratio"):
         t.add_column(col, justify="left" if col == "parameter" else "right")
     for r in sorted(params, key=lambda r: -r["sd_ratio"]):
-        t.add_row(r["parameter"] + (" *" if r["prior_dominated"] else ""), r["unit"], *[_fmt_cell(r[k]) for k in (
+        t.add_row(_fmt_cell(r["parameter"] + (" *" if r["prior_dominated"] else "")), r["unit"], *[_fmt_cell(r[k]) for k in (
             "prior_mean", "prior_sd", "posterior_mean", "posterior_sd", "posterior_p5", "posterior_p95", "sd_ratio")])
     console.print(t)
     console.print("* prior-dominated (posterior sd > 0.7 prior sd)", style="dim")
@@ -335,14 +338,14 @@ def _print_calibration(cal, params, outside, sources, fmt: Format, output) -> No
     for col in ("row", "group", "z", "source"):
         t.add_column(col)
     for r in sorted(outside, key=lambda r: -abs(r["z"]))[:15]:
-        t.add_row(r["row"], r["group"], f"{r['z']:+.2f}", r["source"][:90])
+        t.add_row(_fmt_cell(r["row"]), r["group"], f"{r['z']:+.2f}", _fmt_cell(r["source"][:90]))
     console.print(t)
     t = Table(title="Sources: share of rows outside, mean |z|, leave-source-out Pareto k (> 0.7: influential or in conflict)",
               title_justify="left")
     for col in ("source", "rows", "share outside", "mean |z|", "k-hat"):
         t.add_column(col, justify="left" if col == "source" else "right")
     for r in sorted(sources, key=lambda r: -r["loso_khat"]):
-        t.add_row(r["source"][:90], str(r["rows"]), f"{r['share_outside_90']:.2f}", f"{r['mean_abs_z']:.2f}", f"{r['loso_khat']:.2f}")
+        t.add_row(_fmt_cell(r["source"][:90]), str(r["rows"]), f"{r['share_outside_90']:.2f}", f"{r['mean_abs_z']:.2f}", f"{r['loso_khat']:.2f}")
     console.print(t)
 
 
