@@ -118,7 +118,9 @@ def test_prior_only_run_is_a_preset_wider_than_the_posterior(calibration_file, t
 
 
 def test_update_with_new_telemetry_moves_what_the_data_imply(calibration_file, tmp_path):
-    """A new operator PUE of 1.09 (below the hyperscale class's ~1.12) pulls the class PUE down."""
+    """A second Meta PUE (1.09) pulls Meta's PUE down; the class PUE barely moves (Meta already
+    reports 1.08 in D07), so its shift is only checked for attribution, not size."""
+    import arviz as az
     from pathlib import Path
 
     path, _ = calibration_file
@@ -131,8 +133,11 @@ def test_update_with_new_telemetry_moves_what_the_data_imply(calibration_file, t
     report = json.loads(run.stdout)
     assert report["rows_added"] == ["NEW01"] and report["old_data_sha256"] != report["new_data_sha256"]
     pue = next(r for r in report["results"] if r["quantity"] == "pue_hyperscale")
-    assert pue["shift"] < 1.0 and "NEW01" in pue["responsible_rows"]
-    assert abs(math.log(pue["shift"])) > 2 * pue["shift_mcse_log"]  # a real move, not Monte Carlo noise
+    assert "NEW01" in pue["responsible_rows"]
+    meta = [xr.open_datatree(p)["posterior"].to_dataset()[["pue_operator"]].sel(operator="meta") for p in (path, new)]
+    shift = float(meta[1]["pue_operator"].mean() - meta[0]["pue_operator"].mean())
+    mcse = math.hypot(*(az.mcse(m)["pue_operator"].item() for m in meta))
+    assert shift < -4 * mcse  # a real move (about -0.0036 at ~9 MCSE), not Monte Carlo noise
     attrs = xr.open_datatree(new).attrs
     assert json.loads(attrs["rows_added"]) == ["NEW01"]
     assert attrs["update_of"] == xr.open_datatree(path).attrs["run_id"]
