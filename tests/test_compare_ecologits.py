@@ -13,7 +13,6 @@ import pytest
 pytest.importorskip("ecologits")
 
 ROOT = Path(__file__).resolve().parents[1]
-POSTERIOR = ROOT / "runs" / "posterior.nc"
 
 
 @pytest.fixture(scope="module")
@@ -101,9 +100,9 @@ def test_unknown_model_exits_2(cmp, tmp_path, capsys):
     assert "no EcoLogits counterpart" in capsys.readouterr().err
 
 
-@pytest.mark.skipif(not POSTERIOR.exists(), reason="needs a calibration at runs/posterior.nc")
-def test_posterior_side_orders_scopes_and_agrees_with_the_fixed_token_law(cmp):
-    post, cat, traces = cmp.open_posterior(POSTERIOR)
+@pytest.mark.slow
+def test_posterior_side_orders_scopes_and_agrees_with_the_fixed_token_law(cmp, examples_workdir):
+    post, cat, traces = cmp.open_posterior(examples_workdir / "posterior.nc")
     sc = cmp.fixed_token_scenario("Llama-3.1-70B", 1000, 500)
     e = cmp.posterior_energy(post, cat, traces, sc, seed=3)
     assert np.all(e["gpu"] < e["node"]) and np.all(e["node"] <= e["it"]) and np.all(e["it"] < e["facility"])

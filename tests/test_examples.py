@@ -166,13 +166,9 @@ def test_an_example_without_a_posterior_says_what_to_run(name, tmp_path):
 
 
 @pytest.fixture(scope="module")
-def workdir(tmp_path_factory) -> Path:
-    """A workdir holding posterior.nc, written once by calibrate_and_estimate.py."""
-    path = tmp_path_factory.mktemp("examples")
-    proc = run("calibrate_and_estimate.py", "--workdir", str(path), cwd=path)
-    assert succeeded(proc), proc.stderr[-3000:]
-    (path / "calibrate_and_estimate.out").write_text(proc.stdout)
-    return path
+def workdir(examples_workdir) -> Path:
+    """The session's workdir holding posterior.nc, written once by calibrate_and_estimate.py (conftest)."""
+    return examples_workdir
 
 
 @pytest.mark.slow
