@@ -757,9 +757,11 @@ def _gather(posterior: Optional[Path], preset: Optional[str], draws, seed, data,
         _fail("give exactly one of --posterior FILE or --preset NAME")
     from .report import gather_calibration, gather_preset
 
+    # default seeds as the other commands: 0 for a posterior (estimate, sensitivity), 42 for a preset (simulate)
     if posterior is not None:
-        return gather_calibration(posterior, seed=seed, step=step), str(posterior)
-    return gather_preset(preset, data, draws=draws, seed=seed, step=step), f"preset {preset}"
+        return gather_calibration(posterior, seed=0 if seed is None else seed, step=step), str(posterior)
+    return (gather_preset(preset, data, draws=draws, seed=42 if seed is None else seed, step=step),
+            f"preset {preset}")
 
 
 class _Progress:
@@ -788,6 +790,7 @@ class _Progress:
 
 PosteriorOpt = Annotated[Optional[Path], typer.Option("--posterior", help="A calibration file (from `calibrate`).")]
 ReportPresetOpt = Annotated[Optional[str], typer.Option("--preset", help="A paper preset (paper-v1, paper-v2) instead of a calibration.")]
+ReportSeedOpt = Annotated[Optional[int], typer.Option("--seed", help="Random seed [default: 42 for a preset, as simulate; 0 for a posterior, as estimate].")]
 OutDirOpt = Annotated[Path, typer.Option("--out", help="Output directory (refused if it exists and is not empty, unless --force).")]
 
 
@@ -799,7 +802,7 @@ def figures(
     preset: ReportPresetOpt = None,
     fmt: Annotated[FigureFormat, typer.Option("--format", help="Image format.")] = FigureFormat.png,
     draws: DrawsOpt = None,
-    seed: SeedOpt = 0,
+    seed: ReportSeedOpt = None,
     data: DataOpt = None,
     force: ForceOpt = False,
 ) -> None:
@@ -831,7 +834,7 @@ def report(
     posterior: PosteriorOpt = None,
     preset: ReportPresetOpt = None,
     draws: DrawsOpt = None,
-    seed: SeedOpt = 0,
+    seed: ReportSeedOpt = None,
     data: DataOpt = None,
     force: ForceOpt = False,
 ) -> None:

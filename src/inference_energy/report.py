@@ -31,6 +31,7 @@ DEFAULT_MIX = (("Llama-3.1-405B", "traditional", 0.9), ("Llama-3.1-405B", "long"
 DEFAULT_SENSITIVITY = ("Llama-3.1-70B", "traditional")
 
 Step = Callable[[str], None]
+REGIME_ORDER = ("traditional", "code", "long")
 
 
 def _quiet(_: str) -> None:
@@ -129,7 +130,9 @@ def headline(tree: xr.DataTree) -> str:
         ds = tree["energy"].to_dataset().sel(scope="facility")
         mq = ds["median_query_energy"].quantile([0.05, 0.5, 0.95], dim=("chain", "draw")).values  # (q, scenario)
         rq = ds["random_query_energy"]
-        order = np.lexsort((mq[1], ds["regime"].values))
+        regime_rank = np.array([REGIME_ORDER.index(r) if r in REGIME_ORDER else len(REGIME_ORDER)
+                                for r in ds["regime"].values])
+        order = np.lexsort((mq[1], regime_rank))
         rows = [[ds["model"].values[i], ds["regime"].values[i], ds["hardware"].values[i], ds["serving"].values[i],
                  mq[1, i], f"{mq[0, i]:.3g} - {mq[2, i]:.3g}",
                  *(float(rq.sel(statistic=s).values[i]) for s in ("p5", "p50", "p95", "mean"))] for i in order]
@@ -145,6 +148,23 @@ def headline(tree: xr.DataTree) -> str:
     return (f"<p>Energy per query at the facility boundary ({html.escape(e.attrs.get('long_name', ''))}); the preset's "
             "hand-set ranges mix parameter uncertainty and per-query variation.</p>"
             + _table(["model", "regime", "P5 [Wh]", "P25 [Wh]", "P50 [Wh]", "P75 [Wh]", "P95 [Wh]", "mean [Wh]"], rows))
+
+
+def summary(tree: xr.DataTree) -> str:
+    """One sentence: what was run, on which data, and whether its checks passed."""
+    from .plots import is_calibration
+
+    sha = html.escape(tree.attrs.get("data_sha256", "")[:12])
+    if not is_calibration(tree):
+        return (f"A forward Monte Carlo of the seed paper's hand-set inputs (preset "
+                f"{html.escape(str(tree.attrs.get('preset', '')))}, seed {tree.attrs.get('seed', '')}, data {sha}).")
+    d = json.loads(tree.attrs["diagnostics"])
+    checks = tree["checks"].to_dataset()
+    verdict = "passed its convergence gate" if d.get("passed") else "<b>FAILED its convergence gate</b>"
+    return (f"A calibration on {checks.sizes['row']} likelihood rows (data {sha}, seed {tree.attrs.get('seed', '')}) that "
+            f"{verdict} (max r_hat {d['max_rhat']:.4f}, min bulk ESS {d['min_ess_bulk']:.0f}, {d['divergences']} "
+            f"divergences); {int(checks['outside_posterior_90'].sum())} rows fall outside their posterior predictive "
+            "90 % interval.")
 
 
 def diagnostics(tree: xr.DataTree) -> str:
@@ -212,14 +232,17 @@ def render_html(tree: xr.DataTree, figures: dict[str, tuple[bytes, str]], origin
         f'{base64.b64encode(png).decode()}"><figcaption>{html.escape(caption)}</figcaption></figure>'
         for name, (png, caption) in figures.items())
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
+    contents = " &middot; ".join(f'<a href="#{a}">{t}</a>' for a, t in (
+        ("headline", "Headline estimates"), ("figures", "Figures"), ("diagnostics", "Diagnostics"),
+        ("provenance", "Provenance")))
     return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
             f"<style>{STYLE}</style><script>{SCRIPT}</script></head><body>"
             f"<h1>{html.escape(title)}</h1><p>inference-energy {__version__}, report written {now} from "
-            f"<code>{html.escape(origin)}</code>.</p>"
-            f"<h2>Headline estimates</h2>{headline(tree)}"
-            f"<h2>Figures</h2>{figs}"
-            f"<h2>Diagnostics</h2>{diagnostics(tree)}"
-            f"<h2>Provenance</h2>{provenance(tree, origin)}"
+            f"<code>{html.escape(origin)}</code>.</p><p>{summary(tree)}</p><p>{contents}</p>"
+            f"<h2 id=\"headline\">Headline estimates</h2>{headline(tree)}"
+            f"<h2 id=\"figures\">Figures</h2>{figs}"
+            f"<h2 id=\"diagnostics\">Diagnostics</h2>{diagnostics(tree)}"
+            f"<h2 id=\"provenance\">Provenance</h2>{provenance(tree, origin)}"
             "</body></html>")
 
 
