@@ -10,6 +10,8 @@ agrees within Monte Carlo error).
 
 from __future__ import annotations
 
+import argparse
+
 from inference_energy import data, paper, presets
 
 PUBLISHED = {  # abstracts; paper-method.md sections 5 and 7
@@ -33,6 +35,7 @@ def figures(sim: paper.Simulation) -> dict[str, float]:
 
 
 def main() -> None:
+    argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args()  # --help; no options
     tables = data.load()
     for name, published in PUBLISHED.items():
         preset = presets.get_preset(name)

@@ -533,7 +533,9 @@ def _estimate_grid(posterior, scenarios, output, scheduler, block, keep_draws, f
         from distributed import Client
 
         client = Client(scheduler)
-        typer.echo(f"computing on {scheduler}; progress: {client.dashboard_link or 'the scheduler dashboard'}", err=True)
+        dashboard = client.scheduler_info().get("services", {}).get("dashboard")
+        typer.echo(f"computing on {scheduler}" + (f"; progress: {client.dashboard_link}" if dashboard else
+                                                   " (the scheduler has no dashboard, so no progress display)"), err=True)
     try:
         if client is None:
             from dask.diagnostics import ProgressBar

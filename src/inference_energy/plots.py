@@ -241,6 +241,7 @@ def _figure_of(pc, title: str) -> Figure:
     import matplotlib.pyplot as plt
 
     fig = pc.viz["figure"].item()
+    fig.set_layout_engine("constrained")  # room for the suptitle and the panel titles
     fig.suptitle(title, fontsize=10)
     plt.close(fig)
     return fig
