@@ -144,16 +144,9 @@ def ecologits_request(model: str, output_tokens: int) -> EcoLogitsResult:
 
 def open_posterior(path: Path):
     """(posterior, catalogs, traces) of a calibration file, in memory."""
-    from inference_energy.io import load
-    from inference_energy.posterior_file import open_calibration
+    from inference_energy.posterior_file import read_calibration
 
-    tree = load(path)
-    try:
-        post, cat, traces = open_calibration(tree)
-        post = post.load()
-    finally:
-        tree.close()
-    return post, cat, traces
+    return read_calibration(path)
 
 
 def fixed_token_scenario(model: str, input_tokens: float, output_tokens: float, aligned_to: EcoLogitsResult | None = None):

@@ -789,6 +789,13 @@ class _Progress:
         self._bar.update(self._task, description=message, advance=1 if self._started else 0, total=total)
         self._started = True
 
+    def add(self, steps: int) -> None:
+        """Lengthen the bar once the remaining work is known (e.g. how many figures a tree supports)."""
+        self._bar.update(self._task, total=self._bar.tasks[0].total + steps)
+
+
+GATHER_STEPS = 3  # report.gather_preset / gather_calibration each report three stages
+
 
 PosteriorOpt = Annotated[Optional[Path], typer.Option("--posterior", help="A calibration file (from `calibrate`).")]
 ReportPresetOpt = Annotated[Optional[str], typer.Option("--preset", help="A paper preset (paper-v1, paper-v2) instead of a calibration.")]
@@ -813,15 +820,12 @@ def figures(
     from .report import check_out_dir
 
     check_out_dir(out, force)
-    from .plots import figure_makers, save_figure
+    from .plots import figure_makers, save_figures
 
-    with _Progress(total=4 + (8 if posterior else 4)) as step:
+    with _Progress(total=GATHER_STEPS) as step:
         tree, origin = _gather(posterior, preset, draws, seed, data, step)
-        out.mkdir(parents=True, exist_ok=True)
-        paths = []
-        for name, make in figure_makers(tree).items():
-            step(f"figure {name}")
-            paths.append(save_figure(make(tree), out / f"{name}.{fmt.value}"))
+        step.add(len(figure_makers(tree)))
+        paths = save_figures(tree, out, fmt.value, on_figure=lambda name: step(f"figure {name}"))
     for path in paths:
         typer.echo(str(path))
     typer.echo(f"wrote {len(paths)} figures of {origin} to {out}; next: inference-energy report "
@@ -842,11 +846,13 @@ def report(
 ) -> None:
     """Write a self-contained HTML report (DIR/index.html, figures embedded, opens offline): headline estimates
     with units, the figures, diagnostics and data provenance."""
+    from .plots import figure_makers
     from .report import check_out_dir, write_report
 
     check_out_dir(out, force)
-    with _Progress(total=5 + (8 if posterior else 4)) as step:
+    with _Progress(total=GATHER_STEPS) as step:
         tree, origin = _gather(posterior, preset, draws, seed, data, step)
+        step.add(len(figure_makers(tree)) + 1)  # the figures, then the HTML
         page = write_report(tree, out, origin, force=force, step=step)
     typer.echo(str(page))
     typer.echo(f"wrote {page} ({page.stat().st_size / 1e6:.1f} MB, no network needed); next: open "

@@ -70,18 +70,10 @@ def _as_scenario(scenario: Scenario | dict) -> Scenario:
 
 def _open(posterior) -> tuple[xr.Dataset, Any, dict]:
     """(posterior, catalogs, traces) from a calibration path or an opened DataTree, in memory."""
-    from .posterior_file import open_calibration
+    from .posterior_file import open_calibration, read_calibration
 
     if isinstance(posterior, (str, os.PathLike)):
-        from .io import load
-
-        tree = load(posterior)
-        try:
-            post, cat, traces = open_calibration(tree)
-            post = post.load()
-        finally:
-            tree.close()
-        return post, cat, traces
+        return read_calibration(posterior)
     if isinstance(posterior, xr.DataTree):
         return open_calibration(posterior)
     raise TypeError("posterior must be a path to a calibration file or its xarray.DataTree, "

@@ -148,3 +148,15 @@ def open_calibration(tree: xr.DataTree) -> tuple[xr.Dataset, Catalogs, dict]:
         raise ValueError(f"not a calibration file (kind {tree.attrs.get('kind')!r}); run `inference-energy calibrate`")
     cat, traces = read_model_inputs(tree["model_inputs"].to_dataset())
     return tree["posterior"].to_dataset(), cat, traces
+
+
+def read_calibration(path) -> tuple[xr.Dataset, Catalogs, dict]:
+    """:func:`open_calibration` of a file, with the posterior read into memory and the file closed."""
+    from .io import load
+
+    tree = load(path)
+    try:
+        post, cat, traces = open_calibration(tree)
+        return post.load(), cat, traces
+    finally:
+        tree.close()

@@ -54,7 +54,7 @@ def sensitivity_dataset(records: list[dict], source: str) -> xr.Dataset:
     )
 
 
-def fleet_dataset(records: list[dict], mix: str, queries_per_day: float) -> xr.Dataset:
+def posterior_fleet_dataset(records: list[dict], mix: str, queries_per_day: float) -> xr.Dataset:
     """fleet_posterior records as (pathway, quantile) variables energy, water, carbon."""
     quantiles = ["p5", "p50", "p95"]
     out = {}
@@ -101,7 +101,7 @@ def gather_calibration(path: Path, seed: int = 0, step: Step = _quiet) -> xr.Dat
     step("fleet and efficiency pathways")
     mix_text = ", ".join(f"{m}:{r}:{s:g}" for m, r, s in DEFAULT_MIX)
     records = fleet_posterior(post, cat, traces, list(DEFAULT_MIX), 1e9, Scenario(), get_preset("paper-v2"), seed=seed)
-    tree["fleet"] = fleet_dataset(records, mix_text, 1e9)
+    tree["fleet"] = posterior_fleet_dataset(records, mix_text, 1e9)
     step("Sobol sensitivity")
     model, regime = DEFAULT_SENSITIVITY
     sobol = posterior_sobol(post, cat, traces, Scenario(model=model, regime=regime), n=2**12, seed=seed)
@@ -253,19 +253,16 @@ def _caption(make) -> str:
 def write_report(tree: xr.DataTree, out_dir: Path, origin: str, force: bool = False, step: Step = _quiet) -> Path:
     """Draw the figures, write ``out_dir/index.html`` and ``out_dir/figures/*.png``; atomic, refuses to
     replace a non-empty ``out_dir`` without ``force``.  Returns the HTML path."""
-    from .plots import figure_makers, save_figure
+    from .plots import figure_makers, save_figures
 
     check_out_dir(out_dir, force)
     out_dir.parent.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
     try:
         tmp.chmod(0o755)
-        (tmp / "figures").mkdir()
-        figures = {}
-        for name, make in figure_makers(tree).items():
-            step(f"figure {name}")
-            path = save_figure(make(tree), tmp / "figures" / f"{name}.png")
-            figures[name] = (path.read_bytes(), _caption(make))
+        makers = figure_makers(tree)
+        paths = save_figures(tree, tmp / "figures", on_figure=lambda name: step(f"figure {name}"))
+        figures = {p.stem: (p.read_bytes(), _caption(makers[p.stem])) for p in paths}
         step("writing HTML")
         (tmp / "index.html").write_text(render_html(tree, figures, origin), encoding="utf-8")
         if out_dir.exists():
