@@ -112,7 +112,7 @@ def test_api_reference_renders_the_docstrings(site):
     page = _page(site, "api.md")
     text = _text(page)
     modules = re.findall(r"^:::\s+([\w.]+)", (DOCS / "api.md").read_text(encoding="utf-8"), flags=re.MULTILINE)
-    assert "inference_energy.io" in modules and "inference_energy.pushforward" in modules
+    assert "inference_energy.files.store" in modules and "inference_energy.pushforward" in modules
     for name in modules:
         module = importlib.import_module(name)
         summary = inspect.getdoc(module).splitlines()[0]
@@ -122,7 +122,7 @@ def test_api_reference_renders_the_docstrings(site):
                 continue
             if inspect.isfunction(obj) or inspect.isclass(obj):
                 assert f'id="{name}.{attr}"' in page, f"{name}.{attr} has no entry"
-    assert _plain(inspect.getdoc(importlib.import_module("inference_energy.io").load).splitlines()[0]) in text
+    assert _plain(inspect.getdoc(importlib.import_module("inference_energy.files.store").load).splitlines()[0]) in text
     # Sphinx roles in the source render as links or code, never literally
     assert not re.search(r":(func|class|meth|mod|attr|data):", text)
 

@@ -2,6 +2,10 @@
 
 __version__ = "0.1.0"
 
+from . import _moved
+
+_moved.install()
+
 
 def load(path):
     """Open a result file (netCDF or Zarr) written by this package, checking its schema version.

@@ -1,48 +1,25 @@
-"""Turn simulation results into labelled xarray objects and flat records.
+"""A paper run as a labelled DataTree: every variable with ``units`` and ``long_name``.
 
-Every data variable gets ``units`` and ``long_name``; sample dimensions are
-``chain`` and ``draw`` as ArviZ names them.  The same summaries feed the
-stored file, the rich tables and the JSON records, so the three never differ.
+Sample dimensions are ``chain`` and ``draw`` as ArviZ names them.  The same
+summaries feed the stored file, the rich tables and the JSON records
+(``outputs/records.py``), so the three never differ.
 """
 
 from __future__ import annotations
 
-import datetime as _dt
 import json
-from typing import Any
 
 import numpy as np
 import xarray as xr
 
-from . import __version__
+from .files.format import SCHEMA_VERSION, provenance  # noqa: F401  (re-exported)
 from .paper import FIT_KINDS, PATHWAYS, FleetResult, PathwayResult, Simulation
 from .records import BLEND
 from .stats import STATISTICS
 
-#: Version of the stored-file layout; bump on any incompatible change.
-SCHEMA_VERSION = "1.0"
-
 
 def _var(data, dims, units: str, long_name: str, **attrs) -> xr.Variable:
     return xr.Variable(dims, data, attrs={"units": units, "long_name": long_name, **attrs})
-
-
-def provenance(kind: str, config: dict[str, Any], seed: int, data_sha256: str, **extra: Any) -> dict[str, Any]:
-    """Root attributes every stored file carries (strings and numbers only, for netCDF)."""
-    import numpy, xarray  # noqa: E401  (versions recorded for reproducibility)
-
-    return {
-        "schema_version": SCHEMA_VERSION,
-        "package": "inference-energy",
-        "package_version": __version__,
-        "kind": kind,
-        "config": json.dumps(config, sort_keys=True),
-        "seed": int(seed),
-        "data_sha256": data_sha256,
-        "created_at": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
-        "versions": json.dumps({"numpy": numpy.__version__, "xarray": xarray.__version__}),
-        **{k: v for k, v in extra.items() if v is not None},
-    }
 
 
 def _zero_token_counts(sim: Simulation) -> np.ndarray:

@@ -53,3 +53,9 @@ def summarize(values: np.ndarray) -> np.ndarray:
     mean = v.mean()
     return np.append(np.percentile(v, PERCENTILES, overwrite_input=True), mean)
 
+
+
+def rounded(x: float, digits: int = 6) -> float | None:
+    """A float with ``digits`` significant digits (None for NaN): what records and tables print."""
+    x = float(x)
+    return None if not np.isfinite(x) else float(f"{x:.{digits}g}")

@@ -14,11 +14,11 @@ import warnings
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .format import SUPPORTED_SCHEMA_VERSIONS
+
 if TYPE_CHECKING:
     import xarray as xr
 
-#: Schema versions this package reads.
-SUPPORTED_SCHEMA_VERSIONS = ("1.0",)
 FORMATS = {".nc": "netcdf", ".zarr": "zarr"}
 
 
