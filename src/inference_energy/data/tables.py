@@ -5,9 +5,6 @@ number of observation tables (every other ``*.csv``), all tidy CSV with one
 row per entity or observation.  Validation is strict and row-level: the first
 bad cell raises :class:`DataError` naming the file, the row and the column, so
 a user can fix it in an editor.  Nothing downstream sees an unvalidated table.
-
-The schema is declared here as data (``Column`` lists) and documented in
-``calibration_data/README.md``; the two are kept in step by a test.
 """
 
 from __future__ import annotations
@@ -19,9 +16,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .schema import (CATALOG_FILES, OBSERVATION_SCHEMA, QUANTITIES, UNIT_DIMENSION, UNITS, Column,
+                     schema_for)
+
 #: The shipped tables (``calibration_data/`` at the repository root, linked into the package).
-DEFAULT_DATA_DIR = Path(__file__).resolve().parent / "calibration_data"
-CATALOG_FILES = ("models.csv", "hardware.csv")
+DEFAULT_DATA_DIR = Path(__file__).resolve().parent.parent / "calibration_data"
 
 
 class DataError(ValueError):
@@ -37,145 +36,6 @@ class DataError(ValueError):
         if column is not None:
             where.append(f"column '{column}'")
         super().__init__(f"{', '.join(where)}: {message}")
-
-
-# --- units and quantities -------------------------------------------------
-
-#: Accepted units, grouped by dimension, with the factor to the canonical unit
-#: of that dimension (the first listed).
-UNITS: dict[str, dict[str, float]] = {
-    "energy": {"Wh": 1.0, "J": 1 / 3600, "kWh": 1e3, "mWh": 1e-3},
-    "power": {"W": 1.0, "kW": 1e3},
-    "throughput": {"tokens/s": 1.0},
-    "tokens": {"tokens": 1.0},
-    "ratio": {"ratio": 1.0},
-    "fraction": {"fraction": 1.0, "%": 0.01},
-    "water": {"mL": 1.0, "L": 1e3},
-    "carbon": {"gCO2e": 1.0, "kgCO2e": 1e3},
-    "water_intensity": {"L/kWh": 1.0},
-    "carbon_intensity": {"gCO2e/kWh": 1.0, "kgCO2e/MWh": 1.0},
-}
-UNIT_DIMENSION = {u: dim for dim, units in UNITS.items() for u in units}
-
-#: Observation quantities and the dimension each must be measured in.
-QUANTITIES: dict[str, str] = {
-    "output_throughput": "throughput",
-    "energy_per_query": "energy",
-    "energy_per_output_token": "energy",
-    "gpu_power": "power",
-    "node_power": "power",
-    "gpu_power_fraction": "fraction",
-    "idle_share": "fraction",
-    "pue": "ratio",
-    "wue": "water_intensity",
-    "carbon_intensity": "carbon_intensity",
-    "water_per_query": "water",
-    "carbon_per_query": "carbon",
-    "output_tokens": "tokens",
-    "input_tokens": "tokens",
-}
-
-STATISTICS = ("point", "mean", "median", "p5", "p10", "p25", "p75", "p90", "p95", "p99")
-SCOPES = ("gpu", "node", "it", "facility", "workload", "grid")
-SERVING = ("vendor_max_benchmark", "vendor_benchmark", "steady_state", "production",
-           "production_disaggregated", "unknown")
-WORKLOADS = ("chat", "reasoning", "code", "fixed", "mixed", "unknown")
-COMPONENTS = ("total", "accelerator", "host", "idle", "overhead")
-DEPLOYMENTS = ("hyperscale", "typical")
-ROLES = ("likelihood", "comparison")
-ARCHITECTURES = ("dense", "moe", "hybrid")
-
-
-def to_canonical(value: float, unit: str) -> float:
-    """Convert ``value`` in ``unit`` to its dimension's canonical unit (Wh, W, ...)."""
-    return value * UNITS[UNIT_DIMENSION[unit]][unit]
-
-
-# --- schema ----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Column:
-    """One column of a table: its type and the rules every cell must meet."""
-
-    name: str
-    kind: type = str  # str, int or float
-    required: bool = True  # the column must exist
-    nonempty: bool = True  # every cell must be filled
-    positive: bool = False
-    choices: tuple[str, ...] | None = None
-    references: str | None = None  # "models" or "hardware": must be a catalog id
-    doc: str = ""
-
-
-def _cols(*cols: Column) -> tuple[Column, ...]:
-    return cols
-
-
-_PROVENANCE = (
-    Column("source_url", doc="where the figure was published"),
-    Column("date", doc="publication date (YYYY, YYYY-MM or YYYY-MM-DD)"),
-    Column("evidence", doc="how close our copy is to the primary source"),
-    Column("note", required=False, nonempty=False, doc="free text"),
-)
-
-MODEL_SCHEMA = _cols(
-    Column("id", doc="identifier used by the observation tables and the CLI"),
-    Column("name", doc="display name"),
-    Column("total_params_b", float, positive=True, doc="total parameters, billions"),
-    Column("active_params_b", float, positive=True, doc="parameters active per token, billions"),
-    Column("architecture", choices=ARCHITECTURES, doc="dense, moe or hybrid"),
-    *_PROVENANCE,
-)
-
-HARDWARE_SCHEMA = _cols(
-    Column("id", doc="identifier used by the observation tables and the CLI"),
-    Column("name", doc="display name"),
-    Column("gpus_per_node", int, positive=True, doc="accelerators in one node"),
-    Column("gpu_tdp_w", float, positive=True, doc="board power limit of one GPU, W"),
-    Column("node_max_power_kw", float, positive=True, doc="maximum power of one node, kW"),
-    Column("memory_bandwidth_tbs", float, positive=True,
-           doc="HBM bandwidth of one GPU, TB/s: centres the throughput prior (decode is bandwidth-bound)"),
-    Column("memory_bandwidth_source", doc="where the bandwidth figure was published"),
-    *_PROVENANCE,
-)
-
-OBSERVATION_SCHEMA = _cols(
-    Column("id", doc="unique across every observation table"),
-    Column("quantity", choices=tuple(QUANTITIES), doc="what was measured"),
-    Column("value", float, positive=True, doc="the figure, in `unit`"),
-    Column("unit", choices=tuple(UNIT_DIMENSION), doc="unit of `value`; must fit the quantity"),
-    Column("statistic", choices=STATISTICS, doc="point, mean, median or a quantile (p5 ... p99)"),
-    Column("scope", choices=SCOPES, doc="boundary: gpu < node < it < facility (or workload, grid)"),
-    Column("model", nonempty=False, references="models", doc="catalog model id, empty if none or undisclosed"),
-    Column("hardware", nonempty=False, references="hardware", doc="catalog hardware id, empty if none or undisclosed"),
-    Column("precision", nonempty=False, doc="weight precision (FP8, FP16, bfloat16, ...)"),
-    Column("num_gpus", int, nonempty=False, positive=True, doc="GPUs the figure covers"),
-    Column("input_tokens", float, nonempty=False, positive=True, doc="input tokens per request"),
-    Column("output_tokens", float, nonempty=False, positive=True, doc="output tokens per request"),
-    Column("concurrency", float, nonempty=False, positive=True, doc="requests in flight (batch)"),
-    Column("serving", choices=SERVING, doc="how the figure was obtained"),
-    Column("workload", required=False, nonempty=False, choices=WORKLOADS,
-           doc="kind of requests: chat, reasoning, code, fixed (synthetic lengths), mixed, unknown"),
-    Column("operator", required=False, nonempty=False,
-           doc="who runs the deployment (google, microsoft, ...); keys PUE and undisclosed-model deployments"),
-    Column("deployment", required=False, nonempty=False, choices=DEPLOYMENTS,
-           doc="deployment class of a PUE/WUE figure: hyperscale or typical"),
-    Column("component", required=False, nonempty=False, choices=COMPONENTS,
-           doc="part of an energy breakdown: total (default), accelerator, host, idle, overhead"),
-    Column("uncertainty", float, nonempty=False, positive=True,
-           doc="observation sd on the natural-log scale; empty: the model's default for the serving kind"),
-    Column("role", choices=ROLES, doc="likelihood (calibration data) or comparison (shown, never fitted)"),
-    Column("source", doc="who published it, in words"),
-    *_PROVENANCE,
-)
-
-SCHEMAS = {"models.csv": MODEL_SCHEMA, "hardware.csv": HARDWARE_SCHEMA}
-
-
-def schema_for(path: Path) -> tuple[Column, ...]:
-    """The columns a table must have: its own schema for the catalogs, else the observation schema."""
-    return SCHEMAS.get(path.name, OBSERVATION_SCHEMA)
 
 
 # --- parsing ---------------------------------------------------------------
