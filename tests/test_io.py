@@ -11,7 +11,8 @@ import pytest
 import xarray as xr
 
 from inference_energy import io, paper, presets
-from inference_energy.results import SCHEMA_VERSION, simulation_tree
+from inference_energy.files.format import SCHEMA_VERSION
+from inference_energy.paper.tree import simulation_tree
 
 ROOT_ATTRS = ("schema_version", "package_version", "config", "seed", "data_sha256", "created_at", "kind")
 

@@ -1,4 +1,4 @@
-"""A paper run as a labelled DataTree: every variable with ``units`` and ``long_name``.
+"""A paper run as a labelled DataTree, with units and a long name on every variable.
 
 Sample dimensions are ``chain`` and ``draw`` as ArviZ names them.  The same
 summaries feed the stored file, the rich tables and the JSON records
@@ -12,10 +12,11 @@ import json
 import numpy as np
 import xarray as xr
 
-from .files.format import SCHEMA_VERSION, provenance  # noqa: F401  (re-exported)
-from .paper import FIT_KINDS, PATHWAYS, FleetResult, PathwayResult, Simulation
-from .records import BLEND
-from .stats import STATISTICS
+from ..files.format import provenance
+from ..stats import STATISTICS
+from .pathways import PATHWAYS, FleetResult, PathwayResult
+from .simulate import BLEND, Simulation
+from .throughput import FIT_KINDS
 
 
 def _var(data, dims, units: str, long_name: str, **attrs) -> xr.Variable:

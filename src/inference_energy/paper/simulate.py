@@ -16,6 +16,7 @@ shorter outputs, and their summaries skipped those draws; ``legacy=True``
 keeps that too, since it moves the published digits.
 """
 
+
 from __future__ import annotations
 
 import os
@@ -25,70 +26,13 @@ from typing import Sequence
 
 import numpy as np
 
-from .data import CalibrationData, DataError, load
+from ..data import CalibrationData, load
+from ..stats import lognormal_from_p5_p95, sorted_percentiles, summarize_sorted
 from .presets import REGIMES, PaperPreset
-from .stats import lognormal_from_p5_p95, sorted_percentiles, summarize, summarize_sorted
+from .throughput import ThroughputFits, fit_throughput
 
-FIT_KINDS = ("log-linear", "constant")
-
-
-@dataclass(frozen=True)
-class ThroughputFits:
-    """Per-model throughput law ``ln TPS = b0 + b1 ln L_in + b2 ln L_out``, capped.
-
-    A model with fewer than ``min_rows_for_fit`` rows is constant at its largest
-    observed TPS (b0 = ln max, b1 = b2 = 0).  Models are ordered as the paper
-    draws them: fitted models in table order, then the constant ones.
-    """
-
-    models: tuple[str, ...]
-    kind: tuple[str, ...]
-    intercept: np.ndarray
-    input_slope: np.ndarray
-    output_slope: np.ndarray
-    cap: np.ndarray  # largest observed TPS, tokens/s
-    n_points: np.ndarray
-
-
-def fit_throughput(data: CalibrationData, preset: PaperPreset) -> ThroughputFits:
-    """Ordinary least squares in natural logs per model on the preset's precision rows."""
-    try:
-        table = data.observations[preset.throughput_table]
-    except KeyError:
-        raise KeyError(f"{data.directory}: no table {preset.throughput_table!r}, which the preset needs") from None
-    rows = [
-        r for r in table.rows
-        if r["quantity"] == "output_throughput" and r["precision"] == preset.precision
-    ]
-    by_model: dict[str, list[dict]] = {}
-    for r in rows:
-        for col in ("input_tokens", "output_tokens"):
-            if r[col] is None:
-                raise DataError(table.path, f"the paper's throughput fit needs {col} on every {preset.precision} row",
-                                r["_row"], col)
-        by_model.setdefault(r["model"], []).append(r)
-    fitted, constant = [], []
-    for model, group in by_model.items():
-        tps = np.array([r["value"] for r in group])
-        if len(group) >= preset.min_rows_for_fit:
-            lin = np.array([r["input_tokens"] for r in group], dtype=float)
-            lout = np.array([r["output_tokens"] for r in group], dtype=float)
-            X = np.column_stack([np.ones(len(group)), np.log(lin), np.log(lout)])
-            coef = np.linalg.lstsq(X, np.log(tps), rcond=None)[0]
-            fitted.append((model, "log-linear", *coef, tps.max(), len(group)))
-        else:
-            constant.append((model, "constant", np.log(tps.max()), 0.0, 0.0, tps.max(), len(group)))
-    cols = list(zip(*(fitted + constant)))
-    return ThroughputFits(
-        models=tuple(cols[0]),
-        kind=tuple(cols[1]),
-        intercept=np.array(cols[2]),
-        input_slope=np.array(cols[3]),
-        output_slope=np.array(cols[4]),
-        cap=np.array(cols[5]),
-        n_points=np.array(cols[6]),
-    )
-
+#: Label of the frontier-scale blend (the paper's headline distribution).
+BLEND = "frontier-blend"
 
 @dataclass
 class Simulation:
@@ -384,101 +328,3 @@ def simulate(
     return sim
 
 
-# --- efficiency pathways ---------------------------------------------------
-
-PATHWAYS = ("baseline", "model", "serving", "hardware", "combined")
-
-
-@dataclass
-class PathwayResult:
-    """Blend energy after each pathway, per regime.
-
-    ``energy`` is (regime, pathway, statistic) in Wh; ``reduction`` holds the
-    divisor's P5, P50, P95 (for ``combined``: the product of the three
-    divisors, a distribution, not the paper's judgement of "8-20x");
-    ``median_reduction`` is median(baseline) / median(after).
-    """
-
-    regimes: tuple[str, ...]
-    energy: np.ndarray
-    reduction: np.ndarray
-    median_reduction: np.ndarray
-
-
-def pathways(sim: Simulation) -> PathwayResult:
-    """Divide the frontier-blend pool by each pathway's lognormal divisor, and by their product."""
-    preset = sim.preset
-    names = tuple(preset.pathways)
-    energy = np.empty((len(sim.regimes), len(names) + 2, 6))
-    reduction = np.ones((len(sim.regimes), len(names) + 2, 3))
-    for r, regime in enumerate(sim.regimes):
-        pool = sim.blend_pool(regime)
-        divisors = np.stack([sim.rng.lognormal(*lognormal_from_p5_p95(*preset.pathways[p]), size=pool.size) for p in names])
-        combined = divisors.prod(axis=0)
-        energy[r, 0] = summarize(pool)
-        for i, d in enumerate([*divisors, combined], start=1):
-            energy[r, i] = summarize(pool / d)
-            reduction[r, i] = np.percentile(d, [5, 50, 95])
-    median_reduction = energy[:, :1, 2] / energy[:, :, 2]
-    return PathwayResult(sim.regimes, energy, reduction, median_reduction)
-
-
-# --- fleet -----------------------------------------------------------------
-
-FLEET_SCENARIOS = ("baseline", "improved")
-
-
-@dataclass
-class FleetResult:
-    """Fleet energy per day: per regime and for each long-query share.
-
-    ``by_regime`` is (scenario, regime, [p5, p50, p95]) and ``mixed`` is
-    (scenario, long_share, [p5, p50, p95]), in GWh/day.
-    """
-
-    queries_per_day: float
-    long_shares: tuple[float, ...]
-    regimes: tuple[str, ...]
-    mean_energy_wh: np.ndarray  # per regime, untrimmed blend pool
-    by_regime: np.ndarray
-    mixed: np.ndarray
-
-
-def _bootstrap_means(values: np.ndarray, n_boot: int, rng, max_cells: int = 4_000_000) -> np.ndarray:
-    """Means of ``n_boot`` resamples with replacement, in memory-bounded chunks."""
-    n = values.size
-    chunk = max(1, max_cells // n)
-    out = np.empty(n_boot)
-    for start in range(0, n_boot, chunk):
-        stop = min(n_boot, start + chunk)
-        if isinstance(rng, np.random.Generator):
-            idx = rng.integers(0, n, size=(stop - start, n))
-        else:
-            idx = rng.randint(0, n, size=(stop - start, n))
-        out[start:stop] = values[idx].mean(axis=1)
-    return out
-
-
-def fleet(sim: Simulation, queries_per_day: float = 1e9, long_shares: Sequence[float] = (0.0, 0.1)) -> FleetResult:
-    """The paper's fleet arithmetic: mean query energy x queries x overhead, bootstrapped."""
-    preset = sim.preset
-    if set(REGIMES) - set(sim.regimes):
-        raise ValueError("the fleet needs both regimes (traditional and long)")
-    for s in long_shares:
-        if not 0 <= s <= 1:
-            raise ValueError(f"long share must be within [0, 1], got {s}")
-    overhead = float(np.prod(preset.fleet_overhead))
-    gwh_per_wh = queries_per_day / 1e9 * overhead
-    by_regime = np.empty((2, len(REGIMES), 3))
-    means = np.empty(len(REGIMES))
-    for r, regime in enumerate(REGIMES):
-        pool = sim.raw_blend_pool(regime)
-        means[r] = pool.mean()
-        boot = _bootstrap_means(pool, preset.fleet_bootstrap, sim.rng) * gwh_per_wh
-        divisor = sim.rng.lognormal(*lognormal_from_p5_p95(*preset.fleet_serving_multiplier[regime]), size=boot.size)
-        by_regime[0, r] = np.percentile(boot, [5, 50, 95])
-        by_regime[1, r] = np.percentile(boot / divisor, [5, 50, 95])
-    shares = np.asarray(long_shares, dtype=float)
-    # The paper mixes each statistic separately: (1 - s) * traditional + s * long.
-    mixed = (1 - shares)[None, :, None] * by_regime[:, None, 0] + shares[None, :, None] * by_regime[:, None, 1]
-    return FleetResult(float(queries_per_day), tuple(float(s) for s in shares), REGIMES, means, by_regime, mixed)
