@@ -137,7 +137,7 @@ def test_data_schema_page_is_the_calibration_readme(site):
 
 
 def test_prior_table_is_generated_from_priors_py(site):
-    from inference_energy.priors import PRIOR_TABLE
+    from inference_energy.model.priors import PRIOR_TABLE
 
     hook = _hook_module()
     imported = [(n, p.distribution, dict(p.parameters), r) for n, (p, r) in PRIOR_TABLE.items()]

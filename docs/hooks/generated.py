@@ -8,7 +8,7 @@ A page asks for a generated block with a pair of markers::
 
 Blocks:
 
-- ``prior-table``: the default priors, from ``inference_energy.priors.PRIOR_TABLE``;
+- ``prior-table``: the default priors, from ``inference_energy.model.priors.PRIOR_TABLE``;
 - ``cli-reference``: every command of the typer app ``inference_energy.cli.app`` with its usage,
   arguments and options, walked from ``typer.main.get_command(app)``;
 - ``benchmark-figures``: figures drawn from the output that ``docs/benchmarks.md`` records
@@ -77,7 +77,7 @@ def prior_entries(source_only: bool = False) -> list[tuple[str, str, dict, str]]
     except Exception:
         if source_only:
             raise
-    from inference_energy.priors import PRIOR_TABLE
+    from inference_energy.model.priors import PRIOR_TABLE
 
     return [(name, prior.distribution, dict(prior.parameters), reason) for name, (prior, reason) in PRIOR_TABLE.items()]
 
@@ -87,7 +87,7 @@ def _prior_entries_from_source() -> list[tuple[str, str, dict, str]]:
     import importlib.util
     import math
 
-    origin = importlib.util.find_spec("inference_energy.priors").origin
+    origin = importlib.util.find_spec("inference_energy.model.priors").origin
     tree = ast.parse(Path(origin).read_text(encoding="utf-8"))
     table = next(node.value for node in tree.body if isinstance(node, ast.AnnAssign | ast.Assign)
                  and "PRIOR_TABLE" in [t.id for t in getattr(node, "targets", [getattr(node, "target", None)])

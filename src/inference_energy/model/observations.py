@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from .data import CalibrationData, DataError, to_canonical
+from ..data import CalibrationData, DataError, to_canonical
 from .laws import REF_ACTIVE_B, REF_INPUT_TOKENS, REF_OUTPUT_TOKENS
 
 WORKLOADS = ("chat", "reasoning", "code", "fixed", "mixed", "unknown")

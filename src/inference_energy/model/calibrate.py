@@ -17,7 +17,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import xarray as xr
 
-from .data import CalibrationData
+from ..data import CalibrationData
 from .observations import ModelData, prepare
 
 QUICK_COMPILE = {"mode": "FAST_COMPILE"}
@@ -245,7 +245,7 @@ def calibrate(data: CalibrationData, config: SamplerConfig | None = None, priors
 
     ``step(message)`` is called as each stage starts (the CLI prints it with the elapsed time).
     """
-    from .model import build_model
+    from .pymc_model import build_model
     from .priors import resolve, to_json
 
     config = config or SamplerConfig()
