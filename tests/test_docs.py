@@ -112,7 +112,7 @@ def test_api_reference_renders_the_docstrings(site):
     page = _page(site, "api.md")
     text = _text(page)
     modules = re.findall(r"^:::\s+([\w.]+)", (DOCS / "api.md").read_text(encoding="utf-8"), flags=re.MULTILINE)
-    assert "inference_energy.files.store" in modules and "inference_energy.pushforward" in modules
+    assert "inference_energy.files.store" in modules and "inference_energy.posterior.pushforward" in modules
     for name in modules:
         module = importlib.import_module(name)
         summary = inspect.getdoc(module).splitlines()[0]

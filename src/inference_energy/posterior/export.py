@@ -32,7 +32,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import xarray as xr
 
-from . import laws
+from ..model import laws
 from .pushforward import Scenario, energy_draws
 
 if TYPE_CHECKING:
@@ -70,7 +70,7 @@ def _as_scenario(scenario: Scenario | dict) -> Scenario:
 
 def _open(posterior) -> tuple[xr.Dataset, Any, dict]:
     """(posterior, catalogs, traces) from a calibration path or an opened DataTree, in memory."""
-    from .posterior_file import open_calibration, read_calibration
+    from .calibration_file import open_calibration, read_calibration
 
     if isinstance(posterior, (str, os.PathLike)):
         return read_calibration(posterior)

@@ -39,8 +39,8 @@ import numpy as np
 from scipy.special import ndtri
 
 from .pushforward import ScenarioDraws, scenario_draws
-from .presets import PaperPreset
-from .stats import lognormal_from_p5_p95
+from ..paper.presets import PaperPreset
+from ..stats import lognormal_from_p5_p95
 
 INDEX_FIELDS = ("S1", "S1_conf", "ST", "ST_conf")
 #: Confidence level of the bootstrap half-widths ``S1_conf`` and ``ST_conf``.
@@ -95,7 +95,7 @@ def _sobol(names: list[str], model, n: int, seed: int) -> dict[str, np.ndarray]:
 
 
 def _records(names, res: dict[str, np.ndarray], context: dict) -> list[dict]:
-    from .records import rounded
+    from ..stats import rounded
 
     return [{"input": name, **{k: rounded(res[k][i]) for k in INDEX_FIELDS}, **context}
             for i, name in enumerate(names)]
@@ -148,8 +148,8 @@ class PresetFormula:
 
 def preset_formula(preset: PaperPreset, data, model: str, regime: str) -> PresetFormula:
     """The paper's formula for ``model`` in ``regime``, its throughput law fitted on ``data``."""
-    from .data import load
-    from .paper import fit_throughput
+    from ..data import load
+    from ..paper import fit_throughput
 
     if regime not in preset.output_tokens_median:
         raise ValueError(f"unknown regime {regime!r}; known: {', '.join(preset.output_tokens_median)}")
@@ -269,9 +269,9 @@ def rebuild_model(tree, data_dir=None):
     import json
     from pathlib import Path
 
-    from . import data as data_mod
-    from .model import build_model
-    from .observations import prepare
+    from .. import data as data_mod
+    from ..model.pymc_model import build_model
+    from ..model.observations import prepare
 
     added = [Path(p) for p in json.loads(tree.attrs.get("added_files", "[]"))]
     tables = data_mod.load(data_dir, extra=added or None)

@@ -15,10 +15,10 @@ from dataclasses import replace
 
 import numpy as np
 
-from .presets import PaperPreset
+from ..paper.presets import PaperPreset
 from .pushforward import Scenario, energy_draws
-from .records import rounded
-from .stats import lognormal_from_p5_p95
+from ..stats import rounded
+from ..stats import lognormal_from_p5_p95
 
 def parse_mix(text: str) -> list[tuple[str, str, float]]:
     """"Llama-3.1-70B:traditional:0.9,DeepSeek-R1:long:0.1" -> entries; shares must sum to 1."""

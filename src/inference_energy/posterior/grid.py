@@ -21,8 +21,8 @@ from pathlib import Path
 import numpy as np
 import xarray as xr
 
-from . import laws
-from .data import DataError
+from ..model import laws
+from ..data import DataError
 from .pushforward import Scenario, flatten, scenario_draws
 
 GRID_STATISTICS = ("p5", "p50", "p95", "mean")

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from .records import rounded
+from ..stats import rounded
 
 CONFLICT_Z = 3.0
 CONFLICT_KHAT = 0.7

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 from scipy.special import ndtri
 
-from .observations import TOKEN_REGIMES, ModelData
+from ..model.observations import TOKEN_REGIMES, ModelData
 
 _GH_NODES, _GH_WEIGHTS = np.polynomial.hermite_e.hermegauss(80)
 _GH_WEIGHTS = _GH_WEIGHTS / _GH_WEIGHTS.sum()

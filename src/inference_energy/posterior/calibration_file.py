@@ -15,10 +15,10 @@ import json
 import numpy as np
 import xarray as xr
 
-from . import __version__
-from .laws import REF_ACTIVE_B
-from .observations import Catalogs
-from .results import provenance
+from .. import __version__
+from ..model.laws import REF_ACTIVE_B
+from ..model.observations import Catalogs
+from ..files.format import provenance
 from .tokens import TraceLengths
 
 ARVIZ_GROUPS = ("prior", "posterior", "sample_stats", "observed_data", "prior_predictive",
@@ -45,7 +45,7 @@ OBSERVED_META = {
 
 def _annotate(ds: xr.Dataset, group: str) -> xr.Dataset:
     """units and long_name on every variable (parameters are log-scale or ratios: units "1")."""
-    from .priors import PRIOR_TABLE  # imports pymc: only needed when writing a calibration
+    from ..model.priors import PRIOR_TABLE  # imports pymc: only needed when writing a calibration
 
     for name, var in ds.data_vars.items():
         if "units" in var.attrs and "long_name" in var.attrs:
@@ -109,7 +109,7 @@ def build_tree(cal, traces, energy: xr.Dataset, data_sha256: str, extra: dict | 
     import nutpie
     import pymc
 
-    from .calibrate import config_json
+    from ..model.calibrate import config_json
 
     groups = {g: _annotate(cal.tree[g].to_dataset(), g) for g in ARVIZ_GROUPS if g in cal.tree.children}
     groups["energy"] = energy
@@ -152,7 +152,7 @@ def open_calibration(tree: xr.DataTree) -> tuple[xr.Dataset, Catalogs, dict]:
 
 def read_calibration(path) -> tuple[xr.Dataset, Catalogs, dict]:
     """:func:`open_calibration` of a file, with the posterior read into memory and the file closed."""
-    from .io import load
+    from ..files.store import load
 
     tree = load(path)
     try:

@@ -18,8 +18,8 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from . import laws
-from .observations import LOW_PRECISION, POWER_REF_LOG_CONCURRENCY, SERVING, WORKLOADS, Catalogs
+from ..model import laws
+from ..model.observations import LOW_PRECISION, POWER_REF_LOG_CONCURRENCY, SERVING, WORKLOADS, Catalogs
 from .tokens import TraceLengths
 
 REGIME_WORKLOAD = {"traditional": "chat", "long": "reasoning", "code": "code", None: "chat"}
@@ -215,7 +215,7 @@ def energy_draws(post: xr.Dataset, cat: Catalogs, traces: dict[tuple[str, str], 
 
 def summarize_scenario(draws: dict[str, np.ndarray], sc: Scenario, scopes=laws.SCOPES) -> list[dict]:
     """Flat records: random-query quantiles and the median query's credible interval."""
-    from .records import rounded
+    from ..stats import rounded
 
     recs = []
     for scope in scopes:
