@@ -8,18 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
-from .paper import PATHWAYS, FleetResult, PathwayResult, Simulation
-from .stats import STATISTICS
-
-BLEND = "frontier-blend"
-
-
-def rounded(x: float, digits: int = 6) -> float | None:
-    """A float with ``digits`` significant digits (None for NaN)."""
-    x = float(x)
-    return None if not np.isfinite(x) else float(f"{x:.{digits}g}")
+from ..paper import BLEND, PATHWAYS, FleetResult, PathwayResult, Simulation
+from ..stats import STATISTICS, rounded
 
 
 def quantile_fields(values) -> dict[str, float | None]:

@@ -24,7 +24,7 @@ from typing import Callable
 import numpy as np
 import xarray as xr
 
-from . import __version__
+from .. import __version__
 
 #: The fleet a calibration report shows (the paper's frontier example: 10 % long queries).
 DEFAULT_MIX = (("Llama-3.1-405B", "traditional", 0.9), ("Llama-3.1-405B", "long", 0.1))
@@ -42,7 +42,7 @@ def _quiet(_: str) -> None:
 
 def sensitivity_dataset(records: list[dict], source: str) -> xr.Dataset:
     """Sobol records (input, S1, S1_conf, ST, ST_conf) as a Dataset (input, index)."""
-    from .sensitivity import INDEX_FIELDS
+    from ..posterior.sensitivity import INDEX_FIELDS
 
     values = np.array([[r[k] for k in INDEX_FIELDS] for r in records], dtype=float)
     first = records[0]
@@ -70,10 +70,10 @@ def posterior_fleet_dataset(records: list[dict], mix: str, queries_per_day: floa
 def gather_preset(preset: str, data_dir: Path | None = None, draws: int | None = None, seed: int = 42,
                   step: Step = _quiet) -> xr.DataTree:
     """Simulate a preset with its pathways, fleet and one Sobol study, as one DataTree."""
-    from . import data, paper
-    from .presets import get_preset
-    from .results import simulation_tree
-    from .sensitivity import preset_sobol
+    from .. import data, paper
+    from ..paper.presets import get_preset
+    from ..paper.tree import simulation_tree
+    from ..posterior.sensitivity import preset_sobol
 
     p, tables = get_preset(preset), data.load(data_dir)
     step(f"simulating preset {preset}")
@@ -88,12 +88,12 @@ def gather_preset(preset: str, data_dir: Path | None = None, draws: int | None =
 
 def gather_calibration(path: Path, seed: int = 0, step: Step = _quiet) -> xr.DataTree:
     """Open a calibration file and add the fleet (with pathways) and one Sobol study."""
-    from .fleet import fleet_posterior
-    from .io import load
-    from .posterior_file import open_calibration
-    from .presets import get_preset
-    from .pushforward import Scenario
-    from .sensitivity import posterior_sobol
+    from ..posterior.fleet import fleet_posterior
+    from ..files.store import load
+    from ..posterior.calibration_file import open_calibration
+    from ..paper.presets import get_preset
+    from ..posterior.pushforward import Scenario
+    from ..posterior.sensitivity import posterior_sobol
 
     step(f"opening {path}")
     tree = load(path)

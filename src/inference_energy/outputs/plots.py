@@ -180,7 +180,7 @@ def fleet(tree: xr.DataTree) -> Figure:
 
 def calibration_parameters(tree: xr.DataTree, max_elements: int = 6) -> list[str]:
     """Free parameters (not derived ones) in both prior and posterior, with at most ``max_elements`` elements."""
-    from .posterior_file import DERIVED_META
+    from ..posterior.calibration_file import DERIVED_META
 
     prior, post = tree["prior"].to_dataset(), tree["posterior"].to_dataset()
     return [name for name in post.data_vars if name in prior and name not in DERIVED_META
