@@ -12,7 +12,7 @@ def load(path):
 
     Imports xarray only when called, so importing the package stays fast.
     """
-    from .io import load as _load
+    from .files.store import load as _load
 
     return _load(path)
 
@@ -23,6 +23,6 @@ def sample_energy(posterior, scenario, n: int = 10_000, seed: int = 0, scope: st
     ``kind="random"``: a random query (per-query variation and parameter uncertainty);
     ``kind="median"``: the median query (parameter uncertainty alone).  See ``export.sample_energy``.
     """
-    from .export import sample_energy as _sample_energy
+    from .posterior.export import sample_energy as _sample_energy
 
     return _sample_energy(posterior, scenario, n=n, seed=seed, scope=scope, kind=kind)
