@@ -7,6 +7,7 @@ One module per group of commands, in the order ``--help`` lists them:
 - ``estimates``: ``estimate`` (one scenario, or a grid through dask), ``export``;
 - ``studies``: ``sensitivity``;
 - ``outputs``: ``figures``, ``report``;
+- ``data``: ``data build`` (maintainers: regenerate the tables from ``reference_data/``);
 - ``common``: the typer app, option types, error handling, printing.
 
 The top layer: it may import anything below, but only inside a command's body,
@@ -19,7 +20,7 @@ and exit non-zero, writing nothing.
 from __future__ import annotations
 
 # Each module registers its commands on import; --help lists them in this order.
-from . import paper, calibration, estimates, studies, outputs  # noqa: F401, I001
+from . import paper, calibration, estimates, studies, outputs, data  # noqa: F401, I001
 from .common import _fmt_cell, app  # noqa: F401  (app: the entry point; _fmt_cell: tested)
 
 
