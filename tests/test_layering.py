@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import ast
 import importlib
+import re
 import importlib.util
 import sys
 import warnings
@@ -169,3 +170,13 @@ def test_every_moved_target_exists():
     for old, new in MOVED.items():
         assert importlib.util.find_spec(f"inference_energy.{new}") is not None, (old, new)
         assert not (PACKAGE_DIR / f"{old}.py").exists(), f"{old}.py is back beside its alias"
+
+
+def test_public_api_is_what_the_api_page_lists():
+    table = (Path(__file__).resolve().parent.parent / "docs" / "api.md").read_text()
+    listed = set(re.findall(r"^\| `(\w+)", table, flags=re.MULTILINE))
+    listed |= {m for row in re.findall(r"^\| `\w+\(.*?\)` / `(\w+)", table, flags=re.MULTILINE) for m in [row]}
+    public = set(inference_energy.__all__) - {"__version__"}
+    assert listed == public
+    for name in public:  # each resolves, and to something documented
+        assert (getattr(inference_energy, name).__doc__ or "").strip(), name
