@@ -44,8 +44,8 @@ def run_sampler(name: str, a) -> dict:
     import pymc as pm
 
     from inference_energy.data import load
-    from inference_energy.model import build_model
-    from inference_energy.observations import prepare
+    from inference_energy.model.pymc_model import build_model
+    from inference_energy.model.observations import prepare
 
     model = build_model(prepare(load()))
     kw = dict(chains=a.chains, random_seed=a.seed, progressbar=False, compute_convergence_checks=False,

@@ -44,7 +44,7 @@ import numpy as np
 
 from inference_energy.data import load
 from inference_energy.paper import fit_throughput, simulate
-from inference_energy.presets import REGIMES, get_preset
+from inference_energy.paper.presets import REGIMES, get_preset
 from inference_energy.stats import lognormal_from_p5_p95
 
 PRESET = "paper-v2"

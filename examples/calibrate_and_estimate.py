@@ -24,10 +24,11 @@ import sys
 import time
 from pathlib import Path
 
-from inference_energy import data, io
-from inference_energy.calibrate import Calibration, SamplerConfig, calibrate
-from inference_energy.posterior_file import calibration_tree, open_calibration
-from inference_energy.pushforward import Scenario, energy_draws, summarize_scenario
+from inference_energy import data
+from inference_energy.files import store
+from inference_energy.model.calibrate import Calibration, SamplerConfig, calibrate
+from inference_energy.posterior.calibration_file import calibration_tree, open_calibration
+from inference_energy.posterior.pushforward import Scenario, energy_draws, summarize_scenario
 
 SCENARIOS = (  # production serving in a hyperscale data centre unless a scenario says otherwise
     Scenario(model="Llama-3.1-70B", hardware="H100", regime="traditional"),
@@ -71,12 +72,12 @@ def report_diagnostics(cal: Calibration) -> None:
 
 def save_calibration(cal: Calibration, tables: data.CalibrationData, path: Path, force: bool) -> Path:
     """Push the default scenarios forward and write the self-contained calibration file."""
-    return io.save(calibration_tree(cal, tables.sha256), path, force=force)
+    return store.save(calibration_tree(cal, tables.sha256), path, force=force)
 
 
 def estimate(posterior_path: Path) -> list[dict]:
     """Energy-per-query records (one per scenario and scope) from the stored file alone."""
-    tree = io.load(posterior_path)
+    tree = store.load(posterior_path)
     post, catalogs, traces = open_calibration(tree)
     post = post.load()
     records = []
@@ -109,8 +110,8 @@ def main() -> None:
     args = parse_args()
     args.workdir.mkdir(parents=True, exist_ok=True)
     try:  # fail before two minutes of sampling
-        out = io.check_writable(args.workdir / "posterior.nc", args.force)
-    except io.ResultFileError as exc:
+        out = store.check_writable(args.workdir / "posterior.nc", args.force)
+    except store.ResultFileError as exc:
         sys.exit(f"error: {exc}")
 
     tables = data.load()

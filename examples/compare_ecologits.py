@@ -144,14 +144,14 @@ def ecologits_request(model: str, output_tokens: int) -> EcoLogitsResult:
 
 def open_posterior(path: Path):
     """(posterior, catalogs, traces) of a calibration file, in memory."""
-    from inference_energy.posterior_file import read_calibration
+    from inference_energy.posterior.calibration_file import read_calibration
 
     return read_calibration(path)
 
 
 def fixed_token_scenario(model: str, input_tokens: float, output_tokens: float, aligned_to: EcoLogitsResult | None = None):
     """Our scenario at fixed token counts; ``aligned_to``: EcoLogits' deployment assumptions."""
-    from inference_energy.pushforward import Scenario
+    from inference_energy.posterior.pushforward import Scenario
 
     if aligned_to is None:  # the package's defaults: production serving, H100 node, fp8, 64 requests per GPU
         return Scenario(model=model, regime=None, input_tokens=input_tokens, output_tokens=output_tokens)
@@ -166,7 +166,7 @@ def posterior_energy(post, cat, traces, scenario, seed: int = 0) -> dict[str, np
     One query per draw: with fixed token counts every query of a draw is the same, so this
     is the median query of ``inference-energy estimate`` (same seed, same numbers).
     """
-    from inference_energy.pushforward import energy_draws
+    from inference_energy.posterior.pushforward import energy_draws
 
     d = energy_draws(post, cat, traces, scenario, queries=1, seed=seed)
     out = {scope: np.exp(d[scope][:, 0]) for scope in ("gpu", "node", "it", "facility")}
@@ -181,7 +181,7 @@ def ours_at_paper_lengths(post, cat, model: str, preset, regime: str, queries: i
     the preset's 500.  Uses the push-forward's own per-draw law (``ScenarioDraws.log_energy``);
     the regime only picks the workload offset (chat or reasoning).
     """
-    from inference_energy.pushforward import Scenario, scenario_draws
+    from inference_energy.posterior.pushforward import Scenario, scenario_draws
 
     rng = np.random.default_rng(seed)
     d = scenario_draws(post, cat, Scenario(model=model, regime=regime), rng)
@@ -194,7 +194,7 @@ def ours_at_paper_lengths(post, cat, model: str, preset, regime: str, queries: i
 
 def ours_own_lengths(post, cat, traces, model: str, regime: str, queries: int = 200, seed: int = 0):
     """Facility energy [Wh] (draws, queries) at our own regime, and the regime's mean output tokens."""
-    from inference_energy.pushforward import Scenario, energy_draws
+    from inference_energy.posterior.pushforward import Scenario, energy_draws
 
     d = energy_draws(post, cat, traces, Scenario(model=model, regime=regime), queries=queries, seed=seed)
     if regime == "long":
@@ -240,7 +240,7 @@ def ours_at(post, cat, model: str, regime: str, input_tokens: float, output_toke
     ``regime`` "traditional" applies the chat workload, "long" the reasoning one; the token
     counts are the given ones, not the regime's.  ``deployment``: further Scenario fields.
     """
-    from inference_energy.pushforward import Scenario, scenario_draws
+    from inference_energy.posterior.pushforward import Scenario, scenario_draws
 
     rng = np.random.default_rng(seed)
     d = scenario_draws(post, cat, Scenario(model=model, regime=regime, **deployment), rng)
@@ -272,7 +272,8 @@ def paper_fixed_tokens(models, input_tokens: float, output_tokens, draws: int = 
     PU and PUE are drawn as in the preset (lognormals from their P5-P95); TPS is the
     preset's per-model fit, capped at the model's largest observed throughput.
     """
-    from inference_energy import data, paper, presets
+    from inference_energy import data, paper
+    from inference_energy.paper import presets
     from inference_energy.stats import lognormal_from_p5_p95
 
     preset = presets.get_preset(PAPER_PRESET)
@@ -317,7 +318,8 @@ def markdown(header: list[str], rows: list[list[str]]) -> str:
 
 def build_report(posterior: Path, models=DEFAULT_MODELS, output_tokens=DEFAULT_OUTPUT_TOKENS,
                  input_tokens: float = DEFAULT_INPUT_TOKENS, carbon: bool = False, seed: int = 0) -> str:
-    from inference_energy import data, paper, presets
+    from inference_energy import data, paper
+    from inference_energy.paper import presets
 
     post, cat, traces = open_posterior(posterior)
     missing = [m for m in models if m not in cat.models]

@@ -29,7 +29,7 @@ import xarray as xr
 from pymc_extras.prior import Prior
 
 import inference_energy
-from inference_energy.export import save_prior_json
+from inference_energy.posterior.export import save_prior_json
 
 MODELS = ("Llama-3.1-8B", "Llama-3.1-70B", "Llama-3.1-405B", "DeepSeek-R1", "gpt-oss-120b")
 REFERENCE = "Llama-3.1-70B"

@@ -8,7 +8,7 @@ check that WORKDIR/posterior.nc was calibrated on the tables at hand (its data
 hash), validate the new rows (examples/new_telemetry.csv: one operator PUE,
 Meta's 2021 buildings at 1.09), re-calibrate with the old run's priors and
 sampler settings, gate on the diagnostics, write WORKDIR/posterior-updated.nc
-with its provenance, and compare the two posteriors (inference_energy.compare):
+with its provenance, and compare the two posteriors (inference_energy.posterior.compare):
 the shift of each key quantity's median, its Monte Carlo standard error (a
 shift of a few of these is noise, not data), the change in the 90 % interval's
 width, and the rows that moved it (leave-row-out importance sampling).
@@ -23,10 +23,11 @@ import sys
 import time
 from pathlib import Path
 
-from inference_energy import data, io
-from inference_energy.calibrate import Calibration, SamplerConfig, calibrate
-from inference_energy.compare import Comparison, compare
-from inference_energy.posterior_file import calibration_tree
+from inference_energy import data
+from inference_energy.files import store
+from inference_energy.model.calibrate import Calibration, SamplerConfig, calibrate
+from inference_energy.posterior.compare import Comparison, compare
+from inference_energy.posterior.calibration_file import calibration_tree
 
 EXAMPLES = Path(__file__).resolve().parent
 TOP_ENERGY = 6  # energy-per-query quantities to list (those that moved most, in Monte Carlo standard errors)
@@ -84,7 +85,7 @@ def save_update(cal: Calibration, tables, old, added_files: list[Path], new_ids:
     extra = {"added_files": json.dumps([str(p.resolve()) for p in added_files]),
              "update_of": old.attrs.get("run_id", old.attrs.get("created_at", "")),
              "update_of_data_sha256": old.attrs["data_sha256"], "rows_added": json.dumps(new_ids)}
-    return io.save(calibration_tree(cal, tables.sha256, extra), path, force=force)
+    return store.save(calibration_tree(cal, tables.sha256, extra), path, force=force)
 
 
 def noise_units(r: dict) -> float:
@@ -136,10 +137,10 @@ def main() -> None:
     args = parse_args()
     old_path = require_posterior(args.workdir)
     try:  # fail before two minutes of sampling
-        new_path = io.check_writable(args.workdir / "posterior-updated.nc", args.force)
-    except io.ResultFileError as exc:
+        new_path = store.check_writable(args.workdir / "posterior-updated.nc", args.force)
+    except store.ResultFileError as exc:
         sys.exit(f"error: {exc}")
-    old = io.load(old_path)
+    old = store.load(old_path)
     if old.attrs.get("kind") != "calibration":
         sys.exit(f"error: {old_path} is not a calibration file")
 
@@ -155,7 +156,7 @@ def main() -> None:
     save_update(cal, tables, old, earlier + [args.add_data], new_ids, new_path, args.force)
     print(f"wrote {new_path} in {time.perf_counter() - start:.0f} s")
 
-    new = io.load(new_path)
+    new = store.load(new_path)
     print_comparison(compare(old, new))
     old.close()
     new.close()

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import argparse
 
-from inference_energy import data, paper, presets
+from inference_energy import data, paper
+from inference_energy.paper import presets
 
 PUBLISHED = {  # abstracts; paper-method.md sections 5 and 7
     "paper-v1": {"trad p50": 0.34, "trad p25": 0.18, "trad p75": 0.67, "long p50": 4.32,

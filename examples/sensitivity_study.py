@@ -26,10 +26,12 @@ import textwrap
 from collections import defaultdict
 from pathlib import Path
 
-from inference_energy import data, io, presets
-from inference_energy.posterior_file import open_calibration
-from inference_energy.pushforward import Scenario
-from inference_energy.sensitivity import check_indices, posterior_sobol, preset_sobol, prior_sensitivity
+from inference_energy import data
+from inference_energy.files import store
+from inference_energy.paper import presets
+from inference_energy.posterior.calibration_file import open_calibration
+from inference_energy.posterior.pushforward import Scenario
+from inference_energy.posterior.sensitivity import check_indices, posterior_sobol, preset_sobol, prior_sensitivity
 
 SCENARIOS = (  # production serving, hyperscale data centre
     Scenario(model="Llama-3.1-70B", hardware="H100", regime="traditional"),
@@ -67,7 +69,7 @@ def print_sobol(title: str, records: list[dict]) -> None:
 
 
 def sobol_study(posterior_path: Path) -> list[dict]:
-    tree = io.load(posterior_path)
+    tree = store.load(posterior_path)
     post, catalogs, traces = open_calibration(tree)
     post = post.load()
     tree.close()
@@ -116,7 +118,7 @@ def main() -> None:
 
     # arviz-stats logs the same "potential issues" advice once per parameter; the table says it once.
     logging.getLogger("arviz_stats").setLevel(logging.ERROR)
-    tree = io.load(path)
+    tree = store.load(path)
     print_prior_sensitivity(prior_sensitivity(tree))
     tree.close()
 

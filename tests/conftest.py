@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from inference_energy import data, paper, presets
+from inference_energy import data, paper
+from inference_energy.paper import presets
 
 
 @pytest.fixture(scope="session")

@@ -15,8 +15,8 @@ import pymc as pm
 import pytest
 import xarray as xr
 
-from inference_energy import calibrate, observations
-from inference_energy.model import build_model
+from inference_energy.model import calibrate, observations
+from inference_energy.model.pymc_model import build_model
 
 pytestmark = pytest.mark.slow
 

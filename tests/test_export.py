@@ -15,9 +15,12 @@ import pymc as pm
 import pytest
 import xarray as xr
 
-from inference_energy import data, export, io, observations, posterior_file, tokens
-from inference_energy.model import build_model
-from inference_energy.pushforward import Scenario
+from inference_energy import data
+from inference_energy.posterior import export, calibration_file, tokens
+from inference_energy.files import store
+from inference_energy.model import observations
+from inference_energy.model.pymc_model import build_model
+from inference_energy.posterior.pushforward import Scenario
 
 SCENARIO = {"model": "Llama-3.1-70B", "regime": "traditional"}
 N = 2000
@@ -31,7 +34,7 @@ def calibration_tree():
     return xr.DataTree.from_dict({
         "/": xr.Dataset(attrs={"kind": "calibration", "schema_version": "1.0"}),
         "/posterior": prior["prior"].to_dataset(),
-        "/model_inputs": posterior_file.model_inputs(md.catalogs, tokens.trace_lengths(md)),
+        "/model_inputs": calibration_file.model_inputs(md.catalogs, tokens.trace_lengths(md)),
     })
 
 
@@ -94,8 +97,8 @@ def test_median_query_narrower_than_random_query(random_draws, median_draws):
 
 
 def test_path_posterior(calibration_tree, tmp_path, random_draws):
-    path = io.save(calibration_tree, tmp_path / "cal.nc")
-    s = export.sample_energy(str(path), SCENARIO, n=N, seed=3)  # a str; io.load takes Path too
+    path = store.save(calibration_tree, tmp_path / "cal.nc")
+    s = export.sample_energy(str(path), SCENARIO, n=N, seed=3)  # a str; store.load takes Path too
     np.testing.assert_allclose(s.values, random_draws.values, rtol=1e-12)
 
 

@@ -10,7 +10,9 @@ import numpy as np
 import pytest
 import xarray as xr
 
-from inference_energy import io, paper, presets
+from inference_energy import paper
+from inference_energy.files import store
+from inference_energy.paper import presets
 from inference_energy.files.format import SCHEMA_VERSION
 from inference_energy.paper.tree import simulation_tree
 
@@ -53,7 +55,7 @@ def test_sample_dims_follow_arviz(tree):
 @pytest.mark.parametrize("suffix", [".nc", ".zarr"])
 def test_round_trip_with_plain_xarray_and_load(tree, tmp_path, suffix):
     path = tmp_path / f"run{suffix}"
-    io.save(tree, path)
+    store.save(tree, path)
     plain = xr.open_datatree(path, engine="h5netcdf" if suffix == ".nc" else "zarr")
     import inference_energy
 
@@ -70,13 +72,13 @@ def test_round_trip_with_plain_xarray_and_load(tree, tmp_path, suffix):
 @pytest.mark.parametrize("suffix", [".nc", ".zarr"])
 def test_existing_file_is_never_replaced_without_force(tree, tmp_path, suffix):
     path = tmp_path / f"run{suffix}"
-    io.save(tree, path)
+    store.save(tree, path)
     before = _snapshot(path)
-    with pytest.raises(io.ResultFileError, match="exists; pass --force"):
-        io.save(tree, path)
+    with pytest.raises(store.ResultFileError, match="exists; pass --force"):
+        store.save(tree, path)
     assert _snapshot(path) == before
-    io.save(tree, path, force=True)
-    assert io.load(path).attrs["seed"] == 9
+    store.save(tree, path, force=True)
+    assert store.load(path).attrs["seed"] == 9
     assert sorted(p.name for p in tmp_path.iterdir()) == [path.name]
 
 
@@ -89,16 +91,16 @@ def test_unknown_schema_version_is_refused(tree, tmp_path):
     path = tmp_path / "future.nc"
     future = tree.copy()
     future.attrs = {**tree.attrs, "schema_version": "99.0"}
-    io.save(future, path)
-    with pytest.raises(io.ResultFileError, match=r"schema_version '99.0'.*supported: 1.0"):
-        io.load(path)
+    store.save(future, path)
+    with pytest.raises(store.ResultFileError, match=r"schema_version '99.0'.*supported: 1.0"):
+        store.load(path)
 
 
 def test_unknown_suffix_and_missing_file(tmp_path, tree):
-    with pytest.raises(io.ResultFileError, match=".nc"):
-        io.save(tree, tmp_path / "out.csv")
-    with pytest.raises(io.ResultFileError, match="no such file"):
-        io.load(tmp_path / "absent.nc")
+    with pytest.raises(store.ResultFileError, match=".nc"):
+        store.save(tree, tmp_path / "out.csv")
+    with pytest.raises(store.ResultFileError, match="no such file"):
+        store.load(tmp_path / "absent.nc")
 
 
 def test_failed_write_leaves_nothing(tmp_path, tree, monkeypatch):
@@ -107,13 +109,13 @@ def test_failed_write_leaves_nothing(tmp_path, tree, monkeypatch):
 
     monkeypatch.setattr(xr.DataTree, "to_netcdf", boom)
     with pytest.raises(RuntimeError):
-        io.save(tree, tmp_path / "out.nc")
+        store.save(tree, tmp_path / "out.nc")
     assert list(tmp_path.iterdir()) == []
 
 
 @pytest.mark.skipif(shutil.which("ncdump") is None, reason="netCDF tools (Debian netcdf-bin) not installed")
 def test_netcdf_tools_read_the_header(tree, tmp_path):
-    path = io.save(tree, tmp_path / "run.nc")
+    path = store.save(tree, tmp_path / "run.nc")
     header = subprocess.run(["ncdump", "-h", str(path)], capture_output=True, text=True, check=True).stdout
     assert "group: draws" in header and 'energy:units = "Wh"' in header
     assert ':schema_version = "1.0"' in header

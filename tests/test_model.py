@@ -14,8 +14,10 @@ import pymc as pm
 import pytest
 from pymc_extras.prior import Prior
 
-from inference_energy import data, laws, observations, priors, pushforward, tokens
-from inference_energy.model import build_model
+from inference_energy import data
+from inference_energy.model import laws, observations, priors
+from inference_energy.posterior import pushforward, tokens
+from inference_energy.model.pymc_model import build_model
 
 
 @pytest.fixture(scope="session")
@@ -226,7 +228,7 @@ def test_scenario_grid_through_dask_matches_the_direct_push_forward(prior_as_pos
     """Blocks of scenarios on a LocalCluster: the typical query per draw, summarised per scenario."""
     from distributed import Client, LocalCluster
 
-    from inference_energy import grid
+    from inference_energy.posterior import grid
 
     csv_path = tmp_path / "grid.csv"
     csv_path.write_text("model,hardware,regime,input_tokens,output_tokens\n"
@@ -253,7 +255,8 @@ def test_scenario_grid_through_dask_matches_the_direct_push_forward(prior_as_pos
 
 
 def test_fleet_from_a_posterior_scales_and_pathways_reduce(prior_as_posterior, md):
-    from inference_energy import fleet, presets
+    from inference_energy.posterior import fleet
+    from inference_energy.paper import presets
 
     traces = tokens.trace_lengths(md)
     mix = fleet.parse_mix("Llama-3.1-8B:traditional:0.9,Llama-3.1-8B:long:0.1")
@@ -270,7 +273,7 @@ def test_fleet_from_a_posterior_scales_and_pathways_reduce(prior_as_posterior, m
 
 
 def test_sweep_returns_one_dim_per_swept_input(prior_as_posterior, md):
-    from inference_energy import grid
+    from inference_energy.posterior import grid
 
     base = pushforward.Scenario(model="Llama-3.1-70B", regime=None, input_tokens=1000, output_tokens=300)
     s = grid.sweep(prior_as_posterior, md.catalogs, tokens.trace_lengths(md), base,

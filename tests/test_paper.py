@@ -10,7 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from inference_energy import paper, presets
+from inference_energy import paper
+from inference_energy.paper import presets
 from inference_energy.stats import STATISTICS, lognormal_from_p5_p95
 
 P = {s: i for i, s in enumerate(STATISTICS)}

@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from inference_energy import plots, report
+from inference_energy.outputs import plots, report
 from inference_energy.cli import app
 
 runner = CliRunner()

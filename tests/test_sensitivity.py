@@ -17,7 +17,9 @@ import math
 import numpy as np
 import pytest
 
-from inference_energy import paper, presets, pushforward, sensitivity
+from inference_energy import paper
+from inference_energy.paper import presets
+from inference_energy.posterior import pushforward, sensitivity
 from inference_energy.stats import lognormal_from_p5_p95
 
 N_PRESET = 2**12
@@ -29,8 +31,10 @@ def prior_calibration():
     """(post, cat, traces) with prior draws standing in for a posterior."""
     import pymc as pm
 
-    from inference_energy import data, observations, tokens
-    from inference_energy.model import build_model
+    from inference_energy import data
+    from inference_energy.model import observations
+    from inference_energy.posterior import tokens
+    from inference_energy.model.pymc_model import build_model
 
     md = observations.prepare(data.load())
     with build_model(md) as model:

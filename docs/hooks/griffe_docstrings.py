@@ -2,7 +2,7 @@
 
 The source uses two Sphinx conventions that mkdocstrings does not understand:
 
-- roles such as :func:`load` or :class:`~inference_energy.pushforward.Scenario`, which would
+- roles such as :func:`load` or :class:`~inference_energy.posterior.pushforward.Scenario`, which would
   show up literally. They become links to the documented object, or code when the object is
   not on the API page (a broken link would fail ``mkdocs build --strict``);
 - ``#:`` comments above module constants (``#: Schema versions this package reads.``), which
