@@ -18,7 +18,7 @@ import sys
 import time
 
 COMMANDS = ["", "simulate", "pathways", "fleet", "calibrate", "update", "compare", "estimate", "sensitivity",
-            "export", "figures", "report"]
+            "export", "figures", "report", "data build"]
 TARGET_S = 0.6
 
 
@@ -39,7 +39,7 @@ def main() -> None:
     for _ in range(args.repeat):
         empty.append(wall([sys.executable, "-c", "pass"]))
         for c in COMMANDS:
-            runs[c].append(wall([exe, *([c] if c else []), "--help"]))
+            runs[c].append(wall([exe, *c.split(), "--help"]))
     base = statistics.median(empty)
     print(f"python {sys.version.split()[0]}; {args.repeat} runs each; empty start (python -c pass): {base:.3f} s")
     print(f"{'command':<34}{'median [s]':>12}{'over empty [s]':>16}{'target':>10}")
