@@ -17,6 +17,7 @@ UNITS: dict[str, dict[str, float]] = {
     "energy": {"Wh": 1.0, "J": 1 / 3600, "kWh": 1e3, "mWh": 1e-3},
     "power": {"W": 1.0, "kW": 1e3},
     "throughput": {"tokens/s": 1.0},
+    "time": {"s": 1.0, "ms": 1e-3},
     "tokens": {"tokens": 1.0},
     "ratio": {"ratio": 1.0},
     "fraction": {"fraction": 1.0, "%": 0.01},
@@ -43,6 +44,7 @@ QUANTITIES: dict[str, str] = {
     "carbon_per_query": "carbon",
     "output_tokens": "tokens",
     "input_tokens": "tokens",
+    "inter_token_latency": "time",
 }
 
 STATISTICS = ("point", "mean", "median", "p5", "p10", "p25", "p75", "p90", "p95", "p99")
@@ -96,18 +98,53 @@ MODEL_SCHEMA = _cols(
     Column("active_params_b", float, positive=True, doc="parameters active per token, billions"),
     Column("architecture", choices=ARCHITECTURES, doc="dense, moe or hybrid"),
     *_PROVENANCE,
+    # The architecture the serving law needs (from the published configuration; empty:
+    # a generic architecture from the parameter counts).
+    Column("layers", int, required=False, nonempty=False, positive=True, doc="transformer (or hybrid) layers"),
+    Column("attention_layers", int, required=False, nonempty=False, positive=True,
+           doc="layers with attention and a KV cache (fewer than `layers` in a hybrid Mamba model)"),
+    Column("hidden_size", int, required=False, nonempty=False, positive=True, doc="model width"),
+    Column("attention_heads", int, required=False, nonempty=False, positive=True, doc="query heads"),
+    Column("kv_heads", int, required=False, nonempty=False, positive=True, doc="key/value heads (GQA)"),
+    Column("head_dim", int, required=False, nonempty=False, positive=True, doc="width of one head"),
+    Column("kv_latent_dim", int, required=False, nonempty=False, positive=True,
+           doc="MLA only: elements cached per token per layer (KV rank + RoPE dim)"),
+    Column("sliding_window", int, required=False, nonempty=False, positive=True,
+           doc="window of the local-attention layers, tokens"),
+    Column("sliding_window_layers", int, required=False, nonempty=False, positive=True,
+           doc="how many attention layers use the sliding window"),
+    Column("experts", int, required=False, nonempty=False, positive=True, doc="routed experts (MoE)"),
+    Column("active_experts", int, required=False, nonempty=False, positive=True, doc="routed experts per token"),
+    Column("arch_source_url", required=False, nonempty=False, doc="where the architecture was read"),
+    Column("arch_evidence", required=False, nonempty=False, doc="the configuration's own words"),
 )
 
 HARDWARE_SCHEMA = _cols(
     Column("id", doc="identifier used by the observation tables and the CLI"),
     Column("name", doc="display name"),
     Column("gpus_per_node", int, positive=True, doc="accelerators in one node"),
-    Column("gpu_tdp_w", float, positive=True, doc="board power limit of one GPU, W"),
-    Column("node_max_power_kw", float, positive=True, doc="maximum power of one node, kW"),
+    Column("gpu_tdp_w", float, nonempty=False, positive=True,
+           doc="board power limit of one GPU, W (empty where unpublished: no energy estimate on it)"),
+    Column("node_max_power_kw", float, nonempty=False, positive=True, doc="maximum power of one node, kW"),
     Column("memory_bandwidth_tbs", float, positive=True,
            doc="HBM bandwidth of one GPU, TB/s: centres the throughput prior (decode is bandwidth-bound)"),
     Column("memory_bandwidth_source", doc="where the bandwidth figure was published"),
     *_PROVENANCE,
+    # What the serving law needs beyond bandwidth and TDP (vendor pages, cited per row).
+    Column("vendor", required=False, nonempty=False, doc="NVIDIA, AMD, Google"),
+    Column("generation", required=False, nonempty=False, doc="architecture generation (hopper, blackwell, ...)"),
+    Column("hbm_capacity_gb", float, required=False, nonempty=False, positive=True, doc="HBM of one accelerator, GB"),
+    Column("dense_bf16_tflops", float, required=False, nonempty=False, positive=True,
+           doc="dense (no sparsity) peak at bf16, TFLOP/s"),
+    Column("dense_fp8_tflops", float, required=False, nonempty=False, positive=True,
+           doc="dense peak at fp8, TFLOP/s (empty: no fp8 units)"),
+    Column("dense_fp4_tflops", float, required=False, nonempty=False, positive=True,
+           doc="dense peak at fp4, TFLOP/s (empty: no fp4 units)"),
+    Column("scaleup_interconnect", required=False, nonempty=False, doc="GPU-to-GPU link within a scale-up domain"),
+    Column("scaleup_domain", int, required=False, nonempty=False, positive=True,
+           doc="accelerators in one scale-up (NVLink, ICI) domain"),
+    Column("specs_source_url", required=False, nonempty=False, doc="where the FLOP/s and HBM figures were published"),
+    Column("specs_evidence", required=False, nonempty=False, doc="the vendor's own words"),
 )
 
 OBSERVATION_SCHEMA = _cols(
@@ -124,6 +161,10 @@ OBSERVATION_SCHEMA = _cols(
     Column("input_tokens", float, nonempty=False, positive=True, doc="input tokens per request"),
     Column("output_tokens", float, nonempty=False, positive=True, doc="output tokens per request"),
     Column("concurrency", float, nonempty=False, positive=True, doc="requests in flight (batch)"),
+    Column("data_parallel", int, required=False, nonempty=False, positive=True,
+           doc="replicas the GPUs form (each holds the weights; default 1)"),
+    Column("cached_input_tokens", float, required=False, nonempty=False,
+           doc="input tokens per request served from a prefix cache (default 0)"),
     Column("serving", choices=SERVING, doc="how the figure was obtained"),
     Column("workload", required=False, nonempty=False, choices=WORKLOADS,
            doc="kind of requests: chat, reasoning, code, fixed (synthetic lengths), mixed, unknown"),

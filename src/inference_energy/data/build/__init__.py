@@ -6,8 +6,9 @@ if the shipped tables are not exactly what the build makes, so a table can
 never drift from its sources.  The builders:
 
 - ``paper_table``: the seed paper's throughput table -> ``throughput_paper.csv``;
-- ``models``: the model catalog -> ``models.csv``;
+- ``models``: the model catalog, joined with ``architectures/`` -> ``models.csv``;
 - ``mlenergy``: every ML.ENERGY v3 configuration -> ``mlenergy_v3.csv``;
+- ``tensorrt_llm``: NVIDIA's TensorRT-LLM performance tables -> ``tensorrt_llm.csv``;
 - ``measurements`` and ``measurement_rows``: published measurements -> ``measurements.csv``,
   each figure checked against the text of its reference row.
 
@@ -21,18 +22,23 @@ import os
 import tempfile
 from pathlib import Path
 
-from .common import MODEL_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_COLUMNS_FULL, BuildError, read_csv, write_csv
+from .common import ARCHITECTURE_COLUMNS, MODEL_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_COLUMNS_FULL, BuildError, read_csv, write_csv
 from .measurement_rows import (add_disclosures, add_facilities, add_power, add_reasoning_lengths,
                                add_throughput_and_tokens, add_utilisation)
 from .measurements import SKIPPED, Measurements
 from .mlenergy import build_mlenergy
-from .models import build_models
+from .models import build_models, with_architecture
 from .paper_table import build_paper_throughput
+from .tensorrt_llm import build_tensorrt_llm
 
 #: The reference data of a source checkout (``reference_data/`` beside ``src/``).
 DEFAULT_REFERENCE_DIR = Path(__file__).resolve().parents[4] / "reference_data"
 #: The seed data set (the project's shared reference data, as collected).
 SEED = "seed"
+#: Each catalog model's published configuration (layers, heads, experts), cited per row.
+ARCHITECTURES = "architectures"
+#: NVIDIA's TensorRT-LLM performance overview, transcribed table by table.
+TENSORRT_LLM = "tensorrt_llm"
 
 __all__ = ["BuildError", "DEFAULT_REFERENCE_DIR", "build_measurements", "build_tables", "check", "write_tables"]
 
@@ -66,9 +72,12 @@ def build_tables(reference: Path | str | None = None) -> dict[str, tuple[list[st
     measurements = build_measurements(seed, configs)
     return {
         "throughput_paper.csv": (OBSERVATION_COLUMNS, build_paper_throughput(seed)),
-        "models.csv": (MODEL_COLUMNS, build_models(configs, {r["model"] for r in measurements})),
+        "models.csv": (MODEL_COLUMNS + ARCHITECTURE_COLUMNS, with_architecture(
+            build_models(configs, {r["model"] for r in measurements}),
+            read_csv(root / ARCHITECTURES / "model_architectures.csv"))),
         "mlenergy_v3.csv": (OBSERVATION_COLUMNS_FULL, build_mlenergy(configs)),
         "measurements.csv": (OBSERVATION_COLUMNS_FULL, measurements),
+        "tensorrt_llm.csv": (OBSERVATION_COLUMNS_FULL, build_tensorrt_llm(root / TENSORRT_LLM)),
     }
 
 

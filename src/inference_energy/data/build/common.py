@@ -25,12 +25,16 @@ OBSERVATION_COLUMNS = [
 OBSERVATION_COLUMNS_FULL = [
     "id", "quantity", "value", "unit", "statistic", "scope", "model", "hardware",
     "precision", "num_gpus", "input_tokens", "output_tokens", "concurrency",
-    "serving", "workload", "operator", "deployment", "component", "uncertainty",
+    "data_parallel", "cached_input_tokens", "serving", "workload", "operator", "deployment", "component", "uncertainty",
     "role", "source", "source_url", "date", "evidence", "note",
 ]
 
 MODEL_COLUMNS = ["id", "name", "total_params_b", "active_params_b", "architecture",
                  "source_url", "date", "evidence", "note"]
+#: The architecture columns joined from reference_data/architectures/ (see models.py).
+ARCHITECTURE_COLUMNS = ["layers", "attention_layers", "hidden_size", "attention_heads", "kv_heads", "head_dim",
+                        "kv_latent_dim", "sliding_window", "sliding_window_layers", "experts", "active_experts",
+                        "arch_source_url", "arch_evidence"]
 
 
 def read_csv(path: Path) -> list[dict[str, str]]:

@@ -156,35 +156,34 @@ def add_power(m: Measurements) -> None:
 def add_throughput_and_tokens(m: Measurements) -> None:
     """C: throughput beyond ML.ENERGY, and token lengths."""
     m.add("C06", quantity="output_throughput", value="10000", unit="tokens/s", statistic="point", scope="gpu",
-          model="DeepSeek-R1", hardware="B200", num_gpus="1", concurrency="200", input_tokens="8192",
+          model="DeepSeek-R1", hardware="GB200", num_gpus="1", concurrency="200", input_tokens="8192",
           output_tokens="1024", serving="production_disaggregated", workload="fixed", role="likelihood",
           uncertainty="0.3", source="NVIDIA technical blog on the SemiAnalysis InferenceMAX v1 benchmark",
           cite=["~10,000", "at 50 tok/s per user", "8K in/1K out"],
-          note="~10,000 output tokens/s per GPU read from a vendor blog; GB200 NVL72 (Grace-Blackwell rack), the same "
-               "Blackwell GPU generation, treated as B200 class (its power limit may differ from the DGX B200's); "
+          note="~10,000 output tokens/s per GPU read from a vendor blog; GB200 NVL72 (Grace-Blackwell rack); "
                "concurrency 200 = 10,000 tok/s per GPU / 50 tok/s per user (users in flight per GPU, derived here); "
                "8K in / 1K out nominal, actual lengths 80-100 % of these; TensorRT-LLM/Dynamo; precision not stated")
     m.add("C09", quantity="output_throughput", value="865000", unit="tokens/s", statistic="point", scope="gpu",
-          model="Llama-2-70B", hardware="B200", num_gpus="72", serving="vendor_max_benchmark", workload="fixed",
-          role="likelihood", uncertainty="0.2", source="Microsoft Azure HPC blog (ND GB200 v6)", cite="865,000",
-          note="one GB200 NVL72 rack (72 GPUs, 18 VMs), total over the 72 GPUs; GB200 treated as B200 class; "
-               "MLPerf v4.1 Llama-2-70B workload (fixed lengths), unverified submission; precision not stated")
+          model="Llama-2-70B", hardware="GB200", num_gpus="72", serving="vendor_max_benchmark", workload="fixed",
+          role="comparison", uncertainty="0.2", source="Microsoft Azure HPC blog (ND GB200 v6)", cite="865,000",
+          note="one GB200 NVL72 rack (72 GPUs, 18 VMs), total over the 72 GPUs; MLPerf v4.1 Llama-2-70B workload "
+               "(its token lengths are not given here), unverified submission; precision not stated: a comparison, "
+               "since the serving law needs the lengths")
     mlperf = dict(quantity="output_throughput", unit="tokens/s", statistic="point", serving="vendor_max_benchmark",
                   workload="fixed", source="NVIDIA MLPerf Inference v5.1 highlights (summary by ainews247.org)")
     mlperf_note = "MLPerf Inference v5.1 closed division, FP4/FP8 TensorRT-LLM (per-row precision not given)"
+    mlperf_note += "; a comparison: the summary gives neither token lengths nor precision, which the serving law needs"
     m.add("C10", "a", value="103000", scope="node", model="Llama-2-70B", hardware="B200", num_gpus="8",
-          role="likelihood", uncertainty="0.2", cite="Llama-2-70B ~103k tok/s on 8xB200 (offline)", **mlperf,
+          role="comparison", uncertainty="0.2", cite="Llama-2-70B ~103k tok/s on 8xB200 (offline)", **mlperf,
           note=f"~103k tok/s on one 8xB200 system, offline scenario; {mlperf_note}")
-    m.add("C10", "b", value="16000", scope="gpu", model="Llama-3.1-405B", num_gpus="72", role="comparison",
-          cite="Llama-3.1-405B ~16k tok/s on 72xGB300", **mlperf,
-          note=f"~16k tok/s on 72xGB300; GB300 is not in the hardware catalog, so hardware is empty and the row "
-               f"is a comparison; {mlperf_note}")
-    m.add("C10", "c", value="420000", scope="gpu", model="DeepSeek-R1", num_gpus="72", role="comparison",
-          cite="DeepSeek-R1 ~420k tok/s on 72xGB300", **mlperf,
-          note=f"~420k tok/s on 72xGB300; GB300 is not in the hardware catalog, so hardware is empty and the row "
-               f"is a comparison; {mlperf_note}")
+    m.add("C10", "b", value="16000", scope="gpu", model="Llama-3.1-405B", hardware="GB300", num_gpus="72",
+          role="comparison", cite="Llama-3.1-405B ~16k tok/s on 72xGB300", **mlperf,
+          note=f"~16k tok/s on 72xGB300; {mlperf_note}")
+    m.add("C10", "c", value="420000", scope="gpu", model="DeepSeek-R1", hardware="GB300", num_gpus="72",
+          role="comparison", cite="DeepSeek-R1 ~420k tok/s on 72xGB300", **mlperf,
+          note=f"~420k tok/s on 72xGB300; {mlperf_note}")
     m.add("C10", "d", value="147000", scope="node", model="Llama-3.1-8B", hardware="B200", num_gpus="8",
-          role="likelihood", uncertainty="0.2", cite="Llama-3.1-8B ~147k tok/s on 8xB200", **mlperf,
+          role="comparison", uncertainty="0.2", cite="Llama-3.1-8B ~147k tok/s on 8xB200", **mlperf,
           note=f"~147k tok/s on one 8xB200 system (scenario not stated in the summary); {mlperf_note}")
 
     trace = dict(unit="tokens", scope="workload", operator="microsoft", serving="production", role="likelihood",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from collections import defaultdict
 
-from .common import BuildError, fmt
+from .common import ARCHITECTURE_COLUMNS, BuildError, fmt
 
 # --- the model catalog ----------------------------------------------------------------
 
@@ -104,5 +104,17 @@ def build_models(configs: list[dict[str, str]], used: set[str]) -> list[dict[str
         if model_id in used and model_id not in by_id:
             rows.append(dict(row))
     return rows
+
+
+def with_architecture(rows: list[dict[str, str]], architectures: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Each catalog row joined with its published configuration (empty cells where none was read).
+
+    An architecture row for a model not in the catalog is an error, so a typo cannot drop one.
+    """
+    by_id = {r["id"]: r for r in architectures}
+    unknown = set(by_id) - {r["id"] for r in rows}
+    if unknown:
+        raise BuildError(f"architectures of models not in the catalog: {sorted(unknown)}")
+    return [{**r, **{c: by_id.get(r["id"], {}).get(c, "") for c in ARCHITECTURE_COLUMNS}} for r in rows]
 
 
