@@ -178,13 +178,15 @@ def ours_at_paper_lengths(post, cat, model: str, preset, regime: str, queries: i
     """Facility energy [Wh] and output tokens, both (draws, queries), of our posterior at the paper's lengths.
 
     Output tokens exponential with the preset's median, rounded, at least 1; input fixed at
-    the preset's 500.  Uses the push-forward's own per-draw law (``ScenarioDraws.log_energy``);
-    the regime only picks the workload offset (chat or reasoning).
+    the preset's 500.  Uses the push-forward's own per-draw law (``ScenarioDraws.log_energy``),
+    at the operating point of the regime's median query under the paper's lengths.
     """
     from inference_energy.posterior.pushforward import Scenario, scenario_draws
 
     rng = np.random.default_rng(seed)
-    d = scenario_draws(post, cat, Scenario(model=model, regime=regime), rng)
+    typical = Scenario(model=model, regime=None, input_tokens=float(preset.input_tokens),
+                       output_tokens=float(preset.output_tokens_median[regime]))
+    d = scenario_draws(post, cat, typical, rng)
     shape = (d.size, queries)
     lout = np.maximum(1.0, np.round(rng.standard_exponential(shape) * preset.output_tokens_median[regime] / math.log(2)))
     lin = np.full(shape, math.log(preset.input_tokens))
@@ -235,15 +237,17 @@ def mlenergy_anchor(model: str, batch: float = ECOLOGITS_BATCH, hardware: str = 
 
 
 def ours_at(post, cat, model: str, regime: str, input_tokens: float, output_tokens, seed: int = 0, **deployment):
-    """Energy [Wh] per scope, (draws, len(output_tokens)), at fixed tokens with a regime's workload offset.
+    """Energy [Wh] per scope, (draws, len(output_tokens)), at fixed tokens.
 
-    ``regime`` "traditional" applies the chat workload, "long" the reasoning one; the token
-    counts are the given ones, not the regime's.  ``deployment``: further Scenario fields.
+    The operating point is set for the median of the given output lengths (``regime`` is kept
+    for the callers' labels); ``deployment``: further Scenario fields.
     """
     from inference_energy.posterior.pushforward import Scenario, scenario_draws
 
     rng = np.random.default_rng(seed)
-    d = scenario_draws(post, cat, Scenario(model=model, regime=regime, **deployment), rng)
+    typical = Scenario(model=model, regime=None, input_tokens=float(input_tokens),
+                       output_tokens=float(np.median(output_tokens)), **deployment)
+    d = scenario_draws(post, cat, typical, rng)
     lout = np.log(np.asarray(output_tokens, dtype=float))[None, :]
     z = rng.standard_normal(d.size)[:, None]
     le = d.log_energy(np.arange(d.size)[:, None], math.log(input_tokens), lout, z)
@@ -340,8 +344,8 @@ def build_report(posterior: Path, models=DEFAULT_MODELS, output_tokens=DEFAULT_O
     out.append(
         "EcoLogits: `llm_impacts(\"huggingface_hub\", name, L_out, request_latency=inf)` (its own latency model), "
         f"server = GPUs + host share, PUE {pair(e0.pue)}; input tokens are ignored. "
-        "Ours: median and 90 % credible interval over the posterior, H100, fp8, production serving, 64 requests "
-        "per GPU, chat workload at every length, hyperscale PUE; `node` is GPU + host (EcoLogits' server boundary), `facility` adds idle capacity "
+        "Ours: median and 90 % credible interval over the posterior, H100, fp8, production serving at 21 output "
+        "tokens/s per user (DeepSeek's published average; the batch follows from the law), hyperscale PUE; `node` is GPU + host (EcoLogits' server boundary), `facility` adds idle capacity "
         "and PUE. Paper-v2: its throughput fit at the same tokens, node power x PU x PUE, median (P5–P95) of "
         f"{PAPER_DRAWS:,} PU/PUE draws; n/a where the paper has no such model.\n")
     header = ["model", "output tokens", "EcoLogits server [Wh]", "ours node [Wh]", "EcoLogits / ours (node)",

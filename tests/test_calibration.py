@@ -21,10 +21,10 @@ from inference_energy.model.pymc_model import build_model
 pytestmark = pytest.mark.slow
 
 TRUTH = {  # parameter values to simulate from (within the priors, away from their centres)
-    "tps_intercept": 8.9, "tps_size_slope": -0.6, "tps_input_slope": -0.45, "tps_output_slope": -0.1,
-    "saturation_log_c0": 3.8, "power_intercept": 1.4, "power_concurrency_slope": 0.35, "pue_hyperscale": -2.3,
+    "eff_bw_intercept": 1.0, "eff_compute_intercept": 1.5, "eff_bw_low_precision": -0.6, "step_overhead": 0.004,
+    "vendor_batch_cap": 200.0, "power_intercept": 1.4, "power_concurrency_slope": 0.35, "pue_hyperscale": -2.3,
 }
-RECOVER = ("tps_size_slope", "tps_input_slope", "saturation_log_c0", "power_concurrency_slope", "pue_hyperscale")
+RECOVER = ("eff_bw_intercept", "eff_bw_low_precision", "step_overhead", "power_concurrency_slope", "pue_hyperscale")
 
 
 def test_parameters_are_recovered_from_data_simulated_by_the_model(shipped):
@@ -33,7 +33,8 @@ def test_parameters_are_recovered_from_data_simulated_by_the_model(shipped):
     with pm.do(model, TRUTH):
         sim = pm.sample_prior_predictive(draws=1, random_seed=11)["prior_predictive"]
     md_sim = copy.deepcopy(md)
-    for group, name in ((md_sim.throughput, "throughput"), (md_sim.power, "gpu_power_fraction"), (md_sim.pue, "pue"),
+    for group, name in ((md_sim.throughput, "throughput"), (md_sim.itl, "inter_token_latency"),
+                        (md_sim.power, "gpu_power_fraction"), (md_sim.pue, "pue"),
                         (md_sim.reasoning_means, "reasoning_log_mean"), (md_sim.energy, "energy_per_query")):
         group.columns["y"] = list(sim[name].values.ravel())
     config = calibrate.SamplerConfig(draws=500, tune=700, chains=2, seed=5)
@@ -61,10 +62,11 @@ def test_shipped_calibration_converges_and_moves_from_the_prior(calibration_file
     d = report["diagnostics"]
     assert d["passed"] and d["max_rhat"] <= 1.01 and d["min_ess_bulk"] >= 400 and d["divergences"] == 0
     ratios = {r["parameter"]: r["sd_ratio"] for r in report["results"]}
-    for informed in ("tps_size_slope", "saturation_log_c0", "power_concurrency_slope", "idle_share", "pue_hyperscale"):
+    for informed in ("eff_bw_low_precision", "step_overhead", "vendor_batch_cap", "power_concurrency_slope",
+                     "idle_share", "pue_hyperscale"):
         assert ratios[informed] < 0.5, informed
     # about 10 % of rows outside a 90 % interval is what a calibrated model gives
-    assert len(report["outside_posterior_90"]) / 1100 < 0.2
+    assert len(report["outside_posterior_90"]) / 1958 < 0.2
 
 
 def test_posterior_file_opens_in_plain_xarray_and_arviz(calibration_file):
@@ -220,8 +222,8 @@ def test_power_scaling_prior_sensitivity_flags_what_the_prior_decides(calibratio
                           "--prior", "--format", "json"], capture_output=True, text=True)
     assert out.returncode == 0, out.stderr[-2000:]
     rec = {r["parameter"]: r for r in json.loads(out.stdout)["results"]}
-    assert rec["saturation_log_c0"]["diagnosis"] == "ok"  # pinned by 500 sweeps
-    assert rec["host_ratio"]["prior_sensitivity"] > 5 * rec["saturation_log_c0"]["prior_sensitivity"]
+    assert rec["step_overhead"]["diagnosis"] == "ok"  # pinned by 525 latency rows
+    assert rec["host_ratio"]["prior_sensitivity"] > 5 * rec["step_overhead"]["prior_sensitivity"]
 
 
 def test_report_of_the_calibration_shows_every_figure_in_a_browser(calibration_file, tmp_path):

@@ -160,20 +160,23 @@ def test_shipped_corrections():
 MLENERGY = "mlenergy_v3.csv"
 MEASUREMENTS = "measurements.csv"
 #: Quantities the calibrated model has a likelihood term for.
-LIKELIHOOD_QUANTITIES = {"output_throughput", "gpu_power", "energy_per_query", "pue", "input_tokens", "output_tokens"}
+LIKELIHOOD_QUANTITIES = {"output_throughput", "gpu_power", "energy_per_query", "pue", "input_tokens", "output_tokens",
+                         "inter_token_latency"}
 
 
-def test_mlenergy_v3_has_two_rows_per_configuration():
-    """525 leaderboard configurations, each an output-throughput row and a GPU-power row."""
+def test_mlenergy_v3_has_three_rows_per_configuration():
+    """525 leaderboard configurations, each an output-throughput, a GPU-power and a median inter-token latency row."""
     rows = load().observations[MLENERGY].rows
-    assert len(rows) == 1050 == 525 * 2
+    assert len(rows) == 1575 == 525 * 3
     for i in range(525):
-        throughput, power = rows[2 * i], rows[2 * i + 1]
-        assert (throughput["id"], power["id"]) == (f"ML{i + 1:04d}a", f"ML{i + 1:04d}b")
+        throughput, power, itl = rows[3 * i: 3 * i + 3]
+        assert (throughput["id"], power["id"], itl["id"]) == (f"ML{i + 1:04d}a", f"ML{i + 1:04d}b", f"ML{i + 1:04d}c")
         assert (throughput["quantity"], throughput["unit"]) == ("output_throughput", "tokens/s")
         assert (power["quantity"], power["unit"]) == ("gpu_power", "W")
-        for col in ("model", "hardware", "precision", "num_gpus", "concurrency", "output_tokens", "workload"):
-            assert throughput[col] == power[col] is not None, col
+        assert (itl["quantity"], itl["unit"], itl["statistic"]) == ("inter_token_latency", "ms", "median")
+        for col in ("model", "hardware", "precision", "num_gpus", "concurrency", "output_tokens", "workload",
+                    "data_parallel"):
+            assert throughput[col] == power[col] == itl[col] is not None, col
         assert throughput["input_tokens"] is None  # not published
     assert {r["role"] for r in rows} == {"likelihood"}
     assert {r["serving"] for r in rows} == {"steady_state"}
@@ -476,7 +479,7 @@ def test_catalog_errors_come_first(data_dir):
 # --- property tests ------------------------------------------------------------------
 
 SHIPPED_THROUGHPUT_ROWS = read_rows(DEFAULT_DATA_DIR / THROUGHPUT)
-OBS_NUMERIC = numeric_columns(OBSERVATION_SCHEMA)
+OBS_NUMERIC = [c for c in numeric_columns(OBSERVATION_SCHEMA) if c in SHIPPED_THROUGHPUT_ROWS[0]]
 
 
 def _not_a_number(text: str) -> bool:

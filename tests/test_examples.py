@@ -113,6 +113,21 @@ def check_compare_ecologits(workdir: Path, out: str) -> None:
         assert text in out, text
 
 
+FLOOR_ROW = re.compile(r"^(.{42}) +(\S+) +(\S+) +(\S+) \[(\S+)-(\S+)\] +(\S+) +(\S+) +(\d+)$", re.MULTILINE)
+
+
+def check_physical_floors(workdir: Path, out: str) -> None:
+    """Four cases; hand counts as in tests/test_serving_law.py; every estimate at or above its floor; no draw below."""
+    rows = {m.group(1).strip(): m.groups()[1:] for m in FLOOR_ROW.finditer(out)}
+    assert len(rows) == 4, out
+    flops = {label: float(v[0]) for label, v in rows.items()}
+    assert abs(flops["Llama-3.1-70B 100k fresh context, H100"] / 2.71e16 - 1) < 0.01
+    assert abs(flops["Llama-3.1-405B 128/128, H100 vendor max"] / 1.04e14 - 1) < 0.01
+    for label, (flop, floor, p50, p5, p95, step_floor, step, below) in rows.items():
+        assert float(p5) >= float(floor) * 0.999 and float(step) >= float(step_floor) * 0.999, label
+        assert below == "0", label
+
+
 @dataclass(frozen=True)
 class Example:
     check: Callable[[Path, str], None]
@@ -126,6 +141,7 @@ EXAMPLES = {
     "sensitivity_study.py": Example(check_sensitivity),
     "load_posterior.py": Example(check_load_posterior),
     "compare_ecologits.py": Example(check_compare_ecologits),
+    "physical_floors.py": Example(check_physical_floors),
 }
 READERS = [name for name, ex in EXAMPLES.items() if ex.posterior]
 

@@ -32,7 +32,7 @@ def calibration_tree():
     with build_model(md):
         prior = pm.sample_prior_predictive(draws=200, random_seed=1)
     return xr.DataTree.from_dict({
-        "/": xr.Dataset(attrs={"kind": "calibration", "schema_version": "1.0"}),
+        "/": xr.Dataset(attrs={"kind": "calibration", "schema_version": "2.0"}),
         "/posterior": prior["prior"].to_dataset(),
         "/model_inputs": calibration_file.model_inputs(md.catalogs, tokens.trace_lengths(md)),
     })
@@ -172,7 +172,8 @@ def test_fitted_prior_matches_samples(random_draws):
     assert prior.parameters["mu"] == pytest.approx(ln.mean())
     assert prior.parameters["sigma"] == pytest.approx(ln.std(ddof=1))
     # a lognormal's median is exp(mu); the samples' median is close on the log scale
-    assert abs(prior.parameters["mu"] - np.log(np.median(random_draws.values))) < 0.2 * prior.parameters["sigma"]
+    # the serving law's prior draws are skewed on the log scale, so the mean of ln E sits a little off its median
+    assert abs(prior.parameters["mu"] - np.log(np.median(random_draws.values))) < 0.3 * prior.parameters["sigma"]
 
 
 def test_prior_json_round_trip(random_draws):

@@ -31,7 +31,7 @@ _PUBLIC = {
     "calibration_tree": ("posterior.calibration_file", "calibration_tree"),
     "open_calibration": ("posterior.calibration_file", "open_calibration"),
     "read_calibration": ("posterior.calibration_file", "read_calibration"),
-    "Scenario": ("posterior.pushforward", "Scenario"),
+    "Scenario": ("posterior.scenario", "Scenario"),
     "energy_draws": ("posterior.pushforward", "energy_draws"),
     "summarize_scenario": ("posterior.pushforward", "summarize_scenario"),
 }

@@ -142,7 +142,15 @@ ServingOpt = Annotated[str, typer.Option("--serving", help="production, producti
 DeploymentOpt = Annotated[str, typer.Option("--deployment", help="hyperscale or typical.")]
 InTokOpt = Annotated[Optional[float], typer.Option("--input-tokens", min=1)]
 OutTokOpt = Annotated[Optional[float], typer.Option("--output-tokens", min=1)]
-ConcOpt = Annotated[Optional[float], typer.Option("--concurrency", min=0.01, help="Requests in flight per GPU [default 64].")]
+ConcOpt = Annotated[Optional[float], typer.Option("--concurrency", min=0.01, help="Requests in flight per GPU [default: set by --interactivity for production serving, 64 otherwise].")]
+InteractivityOpt = Annotated[Optional[float], typer.Option("--interactivity", min=0.01, help="Output tokens/s each user sees: the latency target that sets the batch [default for production: 21, DeepSeek's published average].")]
+CachedOpt = Annotated[float, typer.Option("--cached-input-tokens", min=0, help="Input tokens per query served from a prefix cache (fixed queries).")]
+PrecisionOpt = Annotated[str, typer.Option("--precision", help="Weights: bf16, fp8, nvfp4 or mxfp4.")]
+GpusOpt = Annotated[Optional[int], typer.Option("--gpus", min=1, help="GPUs per replica [default: whole nodes that hold the weights].")]
+LayersOpt = Annotated[Optional[int], typer.Option("--layers", min=1, help="Attention layers of a model given by --active-params.")]
+HeadsOpt = Annotated[Optional[int], typer.Option("--attention-heads", min=1, help="Query heads (with --head-dim).")]
+KvHeadsOpt = Annotated[Optional[int], typer.Option("--kv-heads", min=1, help="Key/value heads (GQA).")]
+HeadDimOpt = Annotated[Optional[int], typer.Option("--head-dim", min=1, help="Width of one attention head.")]
 
 
 class Scope(str, Enum):

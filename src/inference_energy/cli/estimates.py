@@ -8,9 +8,9 @@ from typing import Annotated, Optional
 
 import typer
 
-from .common import (QUANTILE_COLS, ActiveOpt, ConcOpt, DeploymentOpt, ForceOpt, Format, FormatOpt, HardwareOpt, InTokOpt,
-                     ModelOpt, MoeOpt, OutTokOpt, Scope, SeedOpt, ServingOpt, TotalOpt, _emit, _fail, app,
-                     handle_errors)
+from .common import (QUANTILE_COLS, ActiveOpt, CachedOpt, ConcOpt, DeploymentOpt, ForceOpt, Format, FormatOpt, GpusOpt,
+                     HardwareOpt, HeadDimOpt, HeadsOpt, InteractivityOpt, InTokOpt, KvHeadsOpt, LayersOpt, ModelOpt, MoeOpt,
+                     OutTokOpt, PrecisionOpt, Scope, SeedOpt, ServingOpt, TotalOpt, _emit, _fail, app, handle_errors)
 
 
 @app.command()
@@ -29,6 +29,14 @@ def estimate(
     deployment: DeploymentOpt = "hyperscale",
     serving: ServingOpt = "production",
     concurrency: ConcOpt = None,
+    interactivity: InteractivityOpt = None,
+    cached_input_tokens: CachedOpt = 0.0,
+    precision: PrecisionOpt = "fp8",
+    gpus: GpusOpt = None,
+    layers: LayersOpt = None,
+    attention_heads: HeadsOpt = None,
+    kv_heads: KvHeadsOpt = None,
+    head_dim: HeadDimOpt = None,
     wue: Annotated[Optional[float], typer.Option("--wue", min=0, help="Water, L per kWh of IT energy [default: cited per deployment class].")] = None,
     carbon_intensity: Annotated[Optional[float], typer.Option("--carbon-intensity", min=0, help="Grid gCO2e per kWh [default 480, world 2023].")] = None,
     queries: Annotated[int, typer.Option("--queries", min=10, help="Simulated queries per posterior draw.")] = 200,
@@ -49,39 +57,57 @@ def estimate(
     if scenarios is not None:
         _estimate_grid(posterior, scenarios, output, scheduler, block, keep_draws, force, seed)
         return
-    sc = _scenario_from_options(model, total_params, active_params, moe, hardware, regime, input_tokens, output_tokens,
-                                serving, concurrency, deployment, wue, carbon_intensity)
+    sc = scenario_from_options(model=model, total_params=total_params, active_params=active_params, moe=moe,
+                               hardware=hardware, regime=regime, input_tokens=input_tokens, output_tokens=output_tokens,
+                               serving=serving, concurrency=concurrency, deployment=deployment, wue=wue,
+                               carbon_intensity=carbon_intensity, interactivity=interactivity,
+                               cached_input_tokens=cached_input_tokens, precision=precision, gpus=gpus, layers=layers,
+                               attention_heads=attention_heads, kv_heads=kv_heads, head_dim=head_dim)
     from ..files.store import load
     from ..posterior.calibration_file import open_calibration
-    from ..posterior.pushforward import energy_draws, summarize_scenario
+    from ..posterior.notes import estimate_notes, typical_lengths
+    from ..posterior.pushforward import energy_draws, scenario_draws, summarize_scenario
 
     post, cat, traces = open_calibration(load(posterior))
     draws = energy_draws(post, cat, traces, sc, queries=queries, seed=seed)
     scopes = ("gpu", "node", "it", "facility") if scope is Scope.all else (scope.value,)
     records = summarize_scenario(draws, sc, scopes)
+    notes = estimate_notes(scenario_draws(post, cat, sc, seed, traces), sc, *typical_lengths(sc, post, traces))
     title = (f"Energy per query of {sc.label} on {hardware}, {sc.regime_label} queries, {serving} serving, {deployment} "
              "data centre")
     _emit(records, format, title,
           [("scope", "scope"), ("unit", "unit"), *[(k, h) for k, h in QUANTILE_COLS],
            ("median_p5", "median query P5"), ("median_p50", "median query P50"), ("median_p95", "median query P95")],
-          {"posterior": str(posterior), "scenario": {k: v for k, v in vars(sc).items()},
+          {"posterior": str(posterior), "scenario": {k: v for k, v in vars(sc).items()}, "notes": notes,
            "note": "P5-P95: a random query (query-to-query variation and parameter uncertainty); median query P5-P95: "
-                   "the 90 % credible interval of the typical query (parameter uncertainty alone)."})
+                   "the 90 % credible interval of the typical query (parameter uncertainty alone). gpu-prefill and "
+                   "gpu-decode split the GPU energy by phase; operating-* rows give the operating point."})
+    if format is not Format.json:
+        for line in notes:
+            typer.echo(f"note: {line}", err=True)
 
 
-def _scenario_from_options(model, total_params, active_params, moe, hardware, regime, input_tokens, output_tokens,
-                           serving, concurrency, deployment, wue=None, carbon_intensity=None):
+def scenario_from_options(*, model=None, total_params=None, active_params=None, moe=False, hardware="H100",
+                          regime=None, input_tokens=None, output_tokens=None, serving="production", concurrency=None,
+                          deployment="hyperscale", wue=None, carbon_intensity=None, **architecture_and_point):
+    """The Scenario the options describe (operating point, precision, GPUs and architecture passed through)."""
     from ..posterior.pushforward import Scenario
 
     if model is None and active_params is None:
         _fail("give --model NAME, or --active-params B (and --total-params B, --moe)")
+    if model is None and total_params is not None and total_params < active_params:
+        _fail(f"--total-params {total_params:g} is below --active-params {active_params:g}: a model cannot use more "
+              "parameters per token than it has")
     fixed = input_tokens is not None and output_tokens is not None
     if regime is None and not fixed:
         _fail("give --regime traditional|long|code, or both --input-tokens and --output-tokens")
+    if architecture_and_point.get("cached_input_tokens") and not fixed:
+        _fail("--cached-input-tokens needs fixed lengths (--input-tokens and --output-tokens)")
+    extra = {k: v for k, v in architecture_and_point.items() if v is not None}
     return Scenario(model=model, active_params_b=active_params, total_params_b=total_params, moe=moe, hardware=hardware,
                     regime=None if fixed else regime, input_tokens=input_tokens, output_tokens=output_tokens,
                     serving=serving, concurrency=concurrency, deployment=deployment, wue_l_per_kwh=wue,
-                    carbon_g_per_kwh=carbon_intensity)
+                    carbon_g_per_kwh=carbon_intensity, **extra)
 
 
 def _estimate_grid(posterior, scenarios, output, scheduler, block, keep_draws, force, seed) -> None:
@@ -145,6 +171,10 @@ def export(
     output_tokens: OutTokOpt = None,
     serving: ServingOpt = "production",
     concurrency: ConcOpt = None,
+    interactivity: InteractivityOpt = None,
+    cached_input_tokens: CachedOpt = 0.0,
+    precision: PrecisionOpt = "fp8",
+    gpus: GpusOpt = None,
     deployment: DeploymentOpt = "hyperscale",
     scope: Annotated[str, typer.Option("--scope", help="gpu, node, it, facility, water or carbon.")] = "facility",
     kind: Annotated[str, typer.Option("--kind", help="random (a random query) or median (the median query).")] = "random",
@@ -156,8 +186,11 @@ def export(
     """Export a scenario's energy draws (tidy CSV/Parquet) and a fitted lognormal prior for other models."""
     from ..posterior.export import sample_energy, save_prior_json, to_tidy
 
-    sc = _scenario_from_options(model, total_params, active_params, moe, hardware, regime, input_tokens, output_tokens,
-                                serving, concurrency, deployment)
+    sc = scenario_from_options(model=model, total_params=total_params, active_params=active_params, moe=moe,
+                               hardware=hardware, regime=regime, input_tokens=input_tokens, output_tokens=output_tokens,
+                               serving=serving, concurrency=concurrency, deployment=deployment,
+                               interactivity=interactivity, cached_input_tokens=cached_input_tokens,
+                               precision=precision, gpus=gpus)
     for path in (output, prior_json):
         if path is not None and path.exists() and not force:
             _fail(f"{path} exists; pass --force to replace it")

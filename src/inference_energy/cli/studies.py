@@ -9,7 +9,7 @@ import typer
 
 from .common import (ActiveOpt, DataOpt, DeploymentOpt, Format, FormatOpt, HardwareOpt, ModelOpt, MoeOpt, SeedOpt, ServingOpt,
                      TotalOpt, _emit, _fail, _Progress, app, handle_errors)
-from .estimates import _scenario_from_options
+from .estimates import scenario_from_options
 
 
 @app.command()
@@ -68,8 +68,8 @@ def sensitivity(
         from ..posterior.calibration_file import open_calibration
 
         post, cat, traces = open_calibration(load(posterior))
-        sc = _scenario_from_options(model, total_params, active_params, moe, hardware, regime, None, None, serving,
-                                    None, deployment)
+        sc = scenario_from_options(model=model, total_params=total_params, active_params=active_params, moe=moe,
+                                   hardware=hardware, regime=regime, serving=serving, deployment=deployment)
         records = posterior_sobol(post, cat, traces, sc, n=samples, seed=seed)
     problems = check_indices(records)
     _emit(records, format, "Sobol indices of ln energy per query (S1 first-order, ST total; +- 95 % confidence)",

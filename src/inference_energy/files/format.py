@@ -15,9 +15,9 @@ from typing import Any
 from .. import __version__
 
 #: Version of the stored-file layout; bump on any incompatible change.
-SCHEMA_VERSION = "1.0"
+SCHEMA_VERSION = "2.0"
 #: Schema versions this package reads.
-SUPPORTED_SCHEMA_VERSIONS = ("1.0",)
+SUPPORTED_SCHEMA_VERSIONS = ("1.0", "2.0")
 
 
 def provenance(kind: str, config: dict[str, Any], seed: int, data_sha256: str, **extra: Any) -> dict[str, Any]:

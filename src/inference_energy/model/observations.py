@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from ..data import CalibrationData, DataError, to_canonical
-from .laws import REF_ACTIVE_B, REF_INPUT_TOKENS, REF_OUTPUT_TOKENS
+from .catalog import WEIGHT_BYTES, Catalogs, build_catalogs, kv_cache_bytes, precision_name
 
 WORKLOADS = ("chat", "reasoning", "code", "fixed", "mixed", "unknown")
 SERVING = ("steady_state", "vendor_max_benchmark", "vendor_benchmark", "production",
@@ -30,18 +30,10 @@ PUE_OPERATOR = {"openai": "microsoft"}
 #: Default uncertainty (sd of ln value) of a figure that states none.
 DEFAULT_UNCERTAINTY = 0.05
 POWER_REF_LOG_CONCURRENCY = math.log(32.0)
-
-
-@dataclass
-class Catalogs:
-    models: list[str]
-    x_size: np.ndarray  # ln(active / 10 B)
-    x_ratio: np.ndarray  # ln(total / active)
-    moe: np.ndarray
-    hardware: list[str]
-    log_tdp: np.ndarray  # ln W per GPU
-    gpus_per_node: np.ndarray
-    log_bandwidth: np.ndarray  # ln TB/s of HBM per GPU (NaN if unknown, e.g. an older file)
+#: Workloads whose benchmark input lengths are latent (ML.ENERGY does not publish them).
+TASKS = ("chat", "reasoning", "code")
+#: Output length assumed where a throughput row gives none (tokens).
+REF_OUTPUT_TOKENS = 300.0
 
 
 @dataclass
@@ -70,6 +62,7 @@ class ModelData:
     catalogs: Catalogs
     throughput: Group
     power: Group
+    itl: Group
     pue: Group
     token_quantiles: Group
     token_means: Group
@@ -82,24 +75,13 @@ class ModelData:
     data_sha256: str
 
     def likelihood_ids(self) -> list[str]:
-        groups = (self.throughput, self.power, self.pue, self.token_quantiles, self.token_means,
+        groups = (self.throughput, self.power, self.itl, self.pue, self.token_quantiles, self.token_means,
                   self.reasoning_means, self.energy)
         return [i for g in groups for i in g.ids]
 
 
 def _catalogs(data: CalibrationData) -> Catalogs:
-    m = data.models.rows
-    h = data.hardware.rows
-    return Catalogs(
-        models=[r["id"] for r in m],
-        x_size=np.log(np.array([r["active_params_b"] for r in m]) / REF_ACTIVE_B),
-        x_ratio=np.log(np.array([r["total_params_b"] / r["active_params_b"] for r in m])),
-        moe=np.array([r["architecture"] == "moe" for r in m], dtype=float),
-        hardware=[r["id"] for r in h],
-        log_tdp=np.log(np.array([r["gpu_tdp_w"] for r in h], dtype=float)),
-        gpus_per_node=np.array([r["gpus_per_node"] for r in h], dtype=float),
-        log_bandwidth=np.log(np.array([r["memory_bandwidth_tbs"] for r in h], dtype=float)),
-    )
+    return build_catalogs(data.models.rows, data.hardware.rows)
 
 
 def _workload(row: dict) -> str:
@@ -119,19 +101,31 @@ def _num_gpus(row: dict, cat: Catalogs) -> float:
 
 
 def _covariates(row: dict, cat: Catalogs) -> dict[str, Any]:
+    """What the serving law needs of one row: model, accelerator, replica, operating point, lengths."""
     n = _num_gpus(row, cat)
+    dp = float(row.get("data_parallel") or 1)
+    h = cat.hardware.index(row["hardware"])
+    precision = precision_name(row["precision"])
+    workload = _workload(row)
     c = row["concurrency"]
     return {
         "model": cat.models.index(row["model"]),
-        "hardware": cat.hardware.index(row["hardware"]),
-        "log_n": math.log(n),
-        "saturated": float(c is None),
-        "log_c": math.log(c / n) if c is not None else 0.0,
-        "low_precision": float((row["precision"] or "").lower() in LOW_PRECISION),
-        "workload": WORKLOADS.index(_workload(row)),
+        "hardware": h,
+        "n_gpus": n,  # GPUs the figure covers
+        "replica_gpus": n / dp,
+        "batch": c / dp if c is not None else 0.0,  # requests in flight per replica; 0: as many as fit
         "serving": SERVING.index(row["serving"]),
-        "log_in": math.log(row["input_tokens"] / REF_INPUT_TOKENS) if row["input_tokens"] else 0.0,
-        "log_out": math.log(row["output_tokens"] / REF_OUTPUT_TOKENS) if row["output_tokens"] else 0.0,
+        "workload": WORKLOADS.index(workload),
+        # Input length: the row's own, else the task's latent length (ML.ENERGY does not publish it).
+        "input": row["input_tokens"] or 0.0,
+        "task": TASKS.index(workload) if not row["input_tokens"] and workload in TASKS else -1,
+        "cached": row.get("cached_input_tokens") or 0.0,
+        "output": row["output_tokens"] or REF_OUTPUT_TOKENS,
+        "low_precision": float(precision != "bf16"),
+        "weight_bytes": WEIGHT_BYTES[precision],
+        "kv_bytes": kv_cache_bytes(precision, row["serving"]),
+        "peak_flops": cat.peak_flops(h, precision),
+        "attention_flops": cat.attention_flops(h, kv_cache_bytes(precision, row["serving"])),
     }
 
 
@@ -147,7 +141,7 @@ def _sd(row: dict) -> float:
 def prepare(data: CalibrationData) -> ModelData:
     """Sort every likelihood row into its group; collect comparison rows."""
     cat = _catalogs(data)
-    groups = {k: Group() for k in ("throughput", "power", "pue", "tq", "tm", "rm", "energy")}
+    groups = {k: Group() for k in ("throughput", "power", "itl", "pue", "tq", "tm", "rm", "energy")}
     operators: list[str] = []
     operator_class: dict[str, str] = {}
     closed: list[str] = []
@@ -165,18 +159,22 @@ def prepare(data: CalibrationData) -> ModelData:
             comparison.append(row)
             continue
         q, value = row["quantity"], to_canonical(row["value"], row["unit"])
-        if q in ("output_throughput", "gpu_power"):
+        if q in ("output_throughput", "gpu_power", "inter_token_latency"):
             if row["model"] is None or row["hardware"] is None:
                 raise _unsupported(row, f"{q} needs a catalog model and hardware")
             cov = _covariates(row, cat)
             if q == "output_throughput":
-                groups["throughput"].add(row["id"], y=math.log(value / math.exp(cov["log_n"])), sd=row["uncertainty"] or 0.0,
+                groups["throughput"].add(row["id"], y=math.log(value / cov["n_gpus"]), sd=row["uncertainty"] or 0.0,
                                          **cov)
+            elif q == "inter_token_latency":
+                if row["concurrency"] is None:
+                    raise _unsupported(row, "inter_token_latency needs the concurrency it was measured at")
+                groups["itl"].add(row["id"], y=math.log(value), **cov)
             else:
                 if row["concurrency"] is None:
                     raise _unsupported(row, "gpu_power needs the concurrency it was measured at")
                 tdp = math.exp(cat.log_tdp[cov["hardware"]])
-                f = min(max(value / (math.exp(cov["log_n"]) * tdp), 0.02), 0.995)
+                f = min(max(value / (cov["n_gpus"] * tdp), 0.02), 0.995)
                 groups["power"].add(row["id"], y=math.log(f / (1 - f)), **cov)
         elif q == "pue":
             if not row.get("operator"):
@@ -222,8 +220,10 @@ def prepare(data: CalibrationData) -> ModelData:
         else:
             raise _unsupported(row, f"the model has no likelihood term for quantity {q!r}")
 
+    fitted = {int(h) for g in ("throughput", "itl") for h in groups[g].array("hardware", int)}
+    cat.fitted_hardware = [cat.hardware[h] for h in sorted(fitted)]
     return ModelData(
-        catalogs=cat, throughput=groups["throughput"], power=groups["power"], pue=groups["pue"],
+        catalogs=cat, throughput=groups["throughput"], power=groups["power"], itl=groups["itl"], pue=groups["pue"],
         token_quantiles=groups["tq"], token_means=groups["tm"], reasoning_means=groups["rm"],
         energy=groups["energy"], operators=operators,
         operator_class=np.array([DEPLOYMENT_CLASSES.index(operator_class.get(o, "hyperscale")) for o in operators]),

@@ -23,40 +23,42 @@ def _p(dist: str, reason: str, **kw) -> tuple[Prior, str]:
 
 #: name -> (prior, reason).  Dims are attached by the model where a prior is a vector.
 PRIOR_TABLE: dict[str, tuple[Prior, str]] = {
-    # --- throughput: ln T_max per GPU ---------------------------------------
-    "tps_intercept": _p("Normal", "ln peak output tokens/s per H100 for a 10 B-active dense bf16 model on chat "
-                        "prompts at steady state; ML.ENERGY's Llama-3.1-8B reaches ~1e4, so centred at 5000 "
-                        "with a factor-e sd", mu=LN(5000), sigma=1.0),
-    "tps_size_slope": _p("Normal", "decode is memory-bandwidth bound, so throughput ~ 1/active params (slope -1); "
-                         "batching flattens it", mu=-0.8, sigma=0.3),
-    "tps_total_ratio_slope": _p("Normal", "MoE weights not active per token still occupy memory and shrink the "
-                                "batch: ln(total/active) lowers throughput a little", mu=-0.2, sigma=0.3),
-    "tps_moe": _p("Normal", "MoE routing overhead at equal active size: unknown sign", mu=0.0, sigma=0.5),
-    "tps_hardware": _p("Normal", "ln deviation of an accelerator's throughput from its HBM-bandwidth ratio to H100 "
-                       "(decode is bandwidth-bound; compute, interconnect and software maturity move it): "
-                       "within a factor 2 either way", mu=0.0, sigma=0.4),
-    "tps_low_precision": _p("Normal", "8-bit or 4-bit weights halve memory traffic: modest gain", mu=0.2, sigma=0.3),
-    "tps_parallel_slope": _p("Normal", "per-GPU throughput vs ln(GPUs per replica): communication costs a little",
-                             mu=-0.1, sigma=0.2),
-    "tps_workload": _p("Normal", "prompt-length and decoding differences of a benchmark's workload (reference: chat)",
-                       mu=0.0, sigma=0.7),
-    "tps_input_slope": _p("Normal", "longer prompts cost prefill that the output-token rate pays for", mu=-0.3, sigma=0.3),
-    "tps_output_slope": _p("Normal", "longer outputs amortise prefill, but longer contexts slow decode", mu=0.1, sigma=0.3),
-    "tps_model_sd": _p("HalfNormal", "spread of models around the size law (partial pooling)", sigma=0.5),
-    "saturation_log_c0": _p("Normal", "requests per GPU at half of peak throughput (~30 for Llama-3.1-70B)",
-                            mu=LN(30), sigma=1.0),
-    "saturation_size_slope": _p("Normal", "bigger models saturate at a different batch", mu=0.0, sigma=0.5),
-    # --- serving regime offsets (ln factor over steady-state vLLM) ----------
-    "serving_vendor_max": _p("Normal", "vendor maximum-throughput runs (TensorRT-LLM, MLPerf offline) are tuned "
-                             "for throughput", mu=0.3, sigma=0.5),
-    "serving_vendor": _p("Normal", "other vendor benchmark figures", mu=0.0, sigma=0.5),
-    "serving_production": _p("Normal", "single-node production serving (continuous batching, speculative decoding, "
-                             "prefix caching) vs the benchmark", mu=0.3, sigma=0.5),
-    "serving_disaggregated": _p("Normal", "disaggregated prefill/decode over single-node production", mu=0.3, sigma=0.5),
-    "serving_disaggregated_moe": _p("Normal", "wide expert parallelism adds most for large MoE models: with the two "
-                                    "above, P95 ~20x over steady state, so an order of magnitude is not excluded",
-                                    mu=0.7, sigma=0.7),
-    "tps_noise": _p("HalfNormal", "Student-t (nu=4) scale of ln throughput, per kind of source", sigma=0.3),
+    # --- serving law: efficiencies (logit scale) and overheads ---------------
+    "eff_bw_intercept": _p("Normal", "logit of the HBM-bandwidth utilisation of decode under vLLM at steady state: "
+                           "well-tuned kernels reach 60-80 % of peak bandwidth; centred at 0.5, wide", mu=0.0, sigma=1.0),
+    "eff_bw_hardware": _p("Normal", "logit offset of an accelerator's bandwidth utilisation (software maturity, "
+                          "cache sizes). A fixed spread, not a learned one: four accelerators have data, so a learned "
+                          "spread would be a funnel; an accelerator without data keeps this prior", mu=0.0, sigma=0.5),
+    "eff_bw_model_sd": _p("HalfNormal", "spread of models (kernels, attention type, what the catalog's architecture "
+                          "leaves out)", sigma=0.5),
+    "eff_bw_low_precision": _p("Normal", "8- and 4-bit kernels reach a different share of bandwidth (dequantisation)",
+                               mu=0.0, sigma=0.5),
+    "eff_bw_parallel_slope": _p("Normal", "per ln(GPUs per replica): tensor-parallel communication lowers the "
+                                "share of each GPU's bandwidth put to use", mu=-0.2, sigma=0.3),
+    "eff_bw_serving": _p("Normal", "logit offset of the bandwidth utilisation of a serving kind over vLLM at steady "
+                         "state (vendor maximum, vendor, production, disaggregated): tuned stacks do better",
+                         mu=0.3, sigma=0.7),
+    "eff_compute_intercept": _p("Normal", "logit of the model-FLOP utilisation of prefill and compute-bound decode: "
+                                "published MFU of inference prefill is 30-60 %", mu=-0.4, sigma=1.0),
+    "eff_compute_low_precision": _p("Normal", "8- and 4-bit matmuls reach a smaller share of their (2-4x higher) "
+                                    "peak: scaling, dequantisation and the unchanged elementwise work", mu=0.0, sigma=0.7),
+    "eff_compute_hardware": _p("Normal", "logit offset of an accelerator's FLOP utilisation (fixed spread, as above)",
+                               mu=0.0, sigma=0.5),
+    "eff_compute_serving": _p("Normal", "logit offset of the FLOP utilisation of a serving kind over vLLM: "
+                              "both use the same class of GEMM and attention kernels, so close to 0. Kept tight "
+                              "because a benchmark's unpublished (and prefix-cached) prompt lengths and its FLOP "
+                              "utilisation enter prefill time only as their ratio", mu=0.0, sigma=0.3),
+    "step_overhead": _p("LogNormal", "fixed time of one decode step per 64 layers (scheduling, kernel launches, "
+                        "sampling), seconds: ~3 ms for vLLM", mu=LN(0.003), sigma=1.0),
+    "step_overhead_parallel_slope": _p("Normal", "per ln(GPUs per replica): all-reduces add to the step time",
+                                       mu=0.3, sigma=0.3),
+    "vendor_batch_cap": _p("LogNormal", "requests in flight per GPU of a vendor maximum-throughput run when the KV "
+                           "cache does not bind (TensorRT-LLM's max batch is 2048 per engine)", mu=LN(256), sigma=1.0),
+    "task_input_tokens": _p("LogNormal", "uncached input tokens per request of a benchmark task whose prompts "
+                            "are not published (ML.ENERGY chat, GPQA, code completion; vLLM caches shared prefixes): "
+                            "a few hundred to a few thousand", mu=LN(1000), sigma=1.0),
+    "throughput_noise": _p("HalfNormal", "Student-t (nu=4) scale of ln throughput, per kind of source", sigma=0.3),
+    "itl_noise": _p("HalfNormal", "Student-t (nu=4) scale of ln median inter-token latency", sigma=0.3),
     # --- GPU power fraction (logit of power / TDP) --------------------------
     "power_intercept": _p("Normal", "logit of GPU power / TDP at 32 requests per GPU; ML.ENERGY's median is 0.74",
                           mu=1.0, sigma=1.0),
@@ -86,8 +88,6 @@ PRIOR_TABLE: dict[str, tuple[Prior, str]] = {
     # --- undisclosed-model deployments (Gemini, ChatGPT) ------------------------
     "closed_size": _p("Normal", "x = ln(active / 10 B) of an undisclosed frontier model: median 100 B active",
                       mu=LN(10), sigma=1.0),
-    "closed_efficiency": _p("Normal", "ln throughput offset of an undisclosed deployment relative to an H100 model of "
-                            "its size: accelerator, serving stack and the model's own effect together", mu=0.0, sigma=0.7),
     "closed_output_tokens": _p("Normal", "ln median output tokens of the service's prompts", mu=LN(300), sigma=0.7),
     "closed_output_sigma": _p("HalfNormal", "log-sd of the service's output lengths (mean vs median)", sigma=1.0),
 }

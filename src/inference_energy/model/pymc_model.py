@@ -2,17 +2,19 @@
 
 Groups of likelihood terms (``observations.py`` builds their arrays):
 
-- throughput (ML.ENERGY configurations, the paper's table, vendor and production
-  figures): ln tokens/s per GPU, Student-t, noise scale per kind of source;
+- throughput (ML.ENERGY configurations, TensorRT-LLM's tables, the paper's table,
+  vendor and production figures): ln output tokens/s per GPU from the two-phase
+  serving law (``laws.serving``), Student-t, noise scale per kind of source;
+- median inter-token latency (ML.ENERGY): ln of the law's decode step time;
 - GPU power fraction (ML.ENERGY): logit(power / TDP), Student-t;
 - PUE by operator, pooled within its deployment class;
-- reasoning lengths: model-level means around the long regime's lognormal mean
-  (trace-based regimes are the traces' own quantile functions: ``tokens.py``);
-- per-query energy disclosed for undisclosed models (Gemini, ChatGPT): a latent
-  deployment whose size, accelerator, lengths and batch have priors, with one
-  term per disclosed component at its scope.
+- reasoning lengths: model-level means around the long regime's lognormal mean;
+- per-query energy disclosed for undisclosed models (Gemini, ChatGPT): the same
+  law on a generic architecture of latent size, one term per disclosed component.
 
-Laws live in ``laws.py`` and are shared with the push-forward.
+The efficiencies (``terms.py``) carry the priors: bandwidth and FLOP utilisation
+by accelerator, serving kind, precision and model, partially pooled; the step
+overhead; the power fraction.  Laws live in ``laws.py``, shared with the push-forward.
 """
 
 from __future__ import annotations
@@ -24,15 +26,20 @@ import pymc as pm
 import pytensor.tensor as pt
 from pymc_extras.prior import Prior
 
-from . import laws
-from .observations import (POWER_REF_LOG_CONCURRENCY, SERVING, TPU_OPERATORS, WORKLOADS,
-                           DEPLOYMENT_CLASSES, ModelData)
+from . import laws, terms
+from .catalog import REF_ACTIVE_B, generic_architecture_xp
+from .observations import SERVING, TASKS, TPU_OPERATORS, DEPLOYMENT_CLASSES, ModelData
 from .priors import resolve
 
 STUDENT_NU = 4.0
-CLOSED_CONCURRENCY = 64.0  # requests per accelerator assumed for undisclosed deployments
-CLOSED_TOTAL_RATIO = 5.0  # total / active parameters assumed for undisclosed (MoE) models
+#: Undisclosed deployments (Gemini, ChatGPT): what is held fixed, each a typical value.
+CLOSED_CONCURRENCY = 32.0  # requests in flight per accelerator
+CLOSED_TOTAL_RATIO = 5.0  # total / active parameters (MoE)
+CLOSED_GPUS = 8.0  # one H100-class node per replica, fp8 weights and KV cache
+CLOSED_INPUT_TOKENS = 1000.0
 REFERENCE_HARDWARE = "H100"
+#: Serving kinds with their own efficiency offsets (steady state and unknown are the reference).
+SERVING_OFFSETS = ("vendor_max_benchmark", "vendor_benchmark", "production", "production_disaggregated")
 
 
 def _rv(priors: dict[str, Prior], name: str, dims=None, rename: str | None = None):
@@ -49,25 +56,89 @@ def _with_reference(values, names: list[str], reference: str):
     return pt.set_subtensor(pt.zeros(len(names))[idx], values)
 
 
+def _serving_effect(values):
+    """Offsets over SERVING: 0 for steady state and unknown, ``values`` for SERVING_OFFSETS."""
+    idx = [SERVING.index(s) for s in SERVING_OFFSETS]
+    return pt.set_subtensor(pt.zeros(len(SERVING))[idx], values)
+
+
+def _pooled(name: str, sd, dims: str, centred: bool = False):
+    """An effect whose spread is learned: centred where every element has many rows
+    (catalog models; the data pin each one), else sd x z (accelerators, some without data)."""
+    if centred:
+        return pm.Normal(name, 0.0, sd, dims=dims)
+    return pm.Deterministic(name, sd * pm.Normal(f"{name}_z", 0.0, 1.0, dims=dims), dims=dims)
+
+
+#: A serving kind with fewer throughput rows than this shares the "other" noise scale: one
+#: or two rows cannot identify a scale of their own (the sampler would walk its funnel).
+NOISE_MIN_ROWS = 20
+POINT_COLUMNS = ("model", "hardware", "replica_gpus", "batch", "serving", "task", "input", "cached", "output",
+                 "weight_bytes", "kv_bytes")
+
+
+def noise_kinds(md: ModelData) -> list[str]:
+    counts = np.bincount(md.throughput.array("serving", int), minlength=len(SERVING))
+    kinds = [SERVING[i] for i in range(len(SERVING)) if counts[i] >= NOISE_MIN_ROWS]
+    return sorted(kinds) + (["other"] if (0 < counts).sum() > len(kinds) else []) or ["steady_state"]
+
+
+def _noise_index(md: ModelData, kinds: list[str]) -> np.ndarray:
+    return np.array([kinds.index(SERVING[i]) if SERVING[i] in kinds else kinds.index("other")
+                     for i in md.throughput.array("serving", int)], dtype=int)
+
+
+def _same_point(a, b) -> np.ndarray | None:
+    """For each row of group ``b``, the row of ``a`` at the same operating point (None if any has none)."""
+    key = lambda g, i: tuple(g.columns[c][i] for c in POINT_COLUMNS)  # noqa: E731
+    index = {key(a, i): i for i in range(len(a))}
+    rows = [index.get(key(b, i)) for i in range(len(b))]
+    return None if any(r is None for r in rows) else np.array(rows, dtype=int)
+
+
 def coords_for(md: ModelData) -> dict[str, list]:
-    """PyMC coordinates: models, hardware (and its non-reference offsets), operators, observation rows."""
+    """PyMC coordinates: models, hardware, serving kinds, tasks, operators, observation rows."""
     cat = md.catalogs
     return {
         "model": cat.models,
         "hardware": cat.hardware,
         "hardware_offset": [h for h in cat.hardware if h != REFERENCE_HARDWARE],
-        "workload_offset": list(WORKLOADS[1:]),
         "serving": list(SERVING),
-        "noise_kind": sorted({SERVING[i] for i in md.throughput.array("serving", int)}) or ["steady_state"],
+        "serving_offset": list(SERVING_OFFSETS),
+        "task": list(TASKS),
+        "noise_kind": noise_kinds(md),
         "operator": md.operators,
         "deployment_class": list(DEPLOYMENT_CLASSES),
         "deployment": md.closed,
         "throughput_obs": md.throughput.ids,
+        "itl_obs": md.itl.ids,
         "power_obs": md.power.ids,
         "pue_obs": md.pue.ids,
         "reasoning_obs": md.reasoning_means.ids,
         "energy_obs": md.energy.ids,
     }
+
+
+def _row_point(g, cat, task_input, cap):
+    """Architecture, accelerator and operating point of every row of group ``g`` (PyTensor where latent)."""
+    m, h = g.array("model", int), g.array("hardware", int)
+    arch = {k: v[m] for k, v in cat.model_arrays.items()}
+    task = g.array("task", int)
+    given = g.array("input")
+    inp = pt.switch(task >= 0, task_input[np.maximum(task, 0)], given) if (task >= 0).any() else given
+    n = g.array("replica_gpus")
+    batch = g.array("batch")
+    op = {"n_gpus": n, "input": inp, "cached": g.array("cached"), "output": g.array("output"),
+          "weight_bytes": g.array("weight_bytes"), "kv_bytes": g.array("kv_bytes")}
+    hw = {"peak_flops": g.array("peak_flops"), "attention_flops": g.array("attention_flops"),
+          "bandwidth": cat.hardware_arrays["bandwidth"][h],
+          "hbm_bytes": cat.hardware_arrays["hbm_bytes"][h]}
+    if (batch <= 0).any():  # as many requests as fit, up to the stack's cap
+        fit = laws.memory_batch(pt, arch, hw, n, inp + op["output"], op["weight_bytes"], op["kv_bytes"])
+        op["batch"] = pt.switch(batch > 0, batch, laws.smooth_min(pt, cap * n, fit))
+    else:
+        op["batch"] = batch
+    return m, h, arch, hw, op
 
 
 def build_model(md: ModelData, priors: dict | None = None) -> pm.Model:
@@ -78,65 +149,60 @@ def build_model(md: ModelData, priors: dict | None = None) -> pm.Model:
         raise ValueError(f"the hardware catalog needs the reference accelerator {REFERENCE_HARDWARE}")
     coords = coords_for(md)
     with pm.Model(coords=coords) as model:
-        # ---------------- throughput ------------------------------------------------
-        a0 = _rv(p, "tps_intercept")
-        a1 = _rv(p, "tps_size_slope")
-        a2 = _rv(p, "tps_total_ratio_slope")
-        a3 = _rv(p, "tps_moe")
-        # Accelerator speed: the HBM-bandwidth ratio to H100 (hardware.csv) times a deviation.
-        ref = cat.hardware.index(REFERENCE_HARDWARE)
-        bandwidth_ratio = pt.as_tensor(cat.log_bandwidth - cat.log_bandwidth[ref])
-        g_h = pm.Deterministic("tps_hardware_effect", bandwidth_ratio + _with_reference(
-            _rv(p, "tps_hardware", "hardware_offset"), cat.hardware, REFERENCE_HARDWARE), dims="hardware")
-        lp = _rv(p, "tps_low_precision")
-        par = _rv(p, "tps_parallel_slope")
-        w_eff = pt.concatenate([pt.zeros(1), _rv(p, "tps_workload", "workload_offset")])  # chat = 0
-        b_in = _rv(p, "tps_input_slope")
-        b_out = _rv(p, "tps_output_slope")
-        sigma_m = _rv(p, "tps_model_sd")
-        # Centred: every catalog model has many rows, so the data pin each effect
-        # and the centred form samples better than the non-centred one.
-        model_eff = pm.Normal("tps_model_effect", 0.0, sigma_m, dims="model")
-        k0 = _rv(p, "saturation_log_c0")
-        k1 = _rv(p, "saturation_size_slope")
-        r_vmax = _rv(p, "serving_vendor_max")
-        r_vendor = _rv(p, "serving_vendor")
-        r_prod = _rv(p, "serving_production")
-        r_dis = _rv(p, "serving_disaggregated")
-        r_dis_moe = _rv(p, "serving_disaggregated_moe")
-        serving_base = pt.stack([0.0, r_vmax, r_vendor, r_prod, r_prod + r_dis, 0.0])
-        noise = _rv(p, "tps_noise", "noise_kind")
-
-        log_peak_m = a0 + a1 * cat.x_size + a2 * cat.x_ratio + a3 * cat.moe + model_eff
-        log_c0_m = k0 + k1 * cat.x_size
-
-        t = md.throughput
-        if len(t):
-            m, h, s = t.array("model", int), t.array("hardware", int), t.array("serving", int)
-            mu = (log_peak_m[m] + g_h[h] + lp * t.array("low_precision") + par * t.array("log_n")
-                  + w_eff[t.array("workload", int)] + b_in * t.array("log_in") + b_out * t.array("log_out")
-                  + serving_base[s] + r_dis_moe * cat.moe[m] * (s == SERVING.index("production_disaggregated"))
-                  + (1 - t.array("saturated")) * laws.saturation(pt, t.array("log_c"), log_c0_m[m]))
-            kind = np.array([coords["noise_kind"].index(SERVING[i]) for i in s])
-            scale = pt.sqrt(noise[kind] ** 2 + t.array("sd") ** 2)
-            pm.StudentT("throughput", nu=STUDENT_NU, mu=mu, sigma=scale, observed=t.array("y"), dims="throughput_obs")
+        # ---------------- serving efficiencies -----------------------------------------
+        for name in ("eff_bw_intercept", "eff_bw_low_precision", "eff_bw_parallel_slope", "eff_compute_intercept",
+                     "eff_compute_low_precision",
+                     "step_overhead", "step_overhead_parallel_slope"):
+            _rv(p, name)
+        _rv(p, "eff_bw_hardware", "hardware", "eff_bw_hardware_effect")
+        _rv(p, "eff_compute_hardware", "hardware", "eff_compute_hardware_effect")
+        _pooled("eff_bw_model_effect", _rv(p, "eff_bw_model_sd"), "model", centred=True)
+        pm.Deterministic("eff_bw_serving_effect", _serving_effect(_rv(p, "eff_bw_serving", "serving_offset")),
+                         dims="serving")
+        pm.Deterministic("eff_compute_serving_effect",
+                         _serving_effect(_rv(p, "eff_compute_serving", "serving_offset")), dims="serving")
+        cap = _rv(p, "vendor_batch_cap")
+        task_input = _rv(p, "task_input_tokens", "task")
+        noise = _rv(p, "throughput_noise", "noise_kind")
+        itl_noise = _rv(p, "itl_noise")
 
         # ---------------- GPU power fraction -----------------------------------------
-        q0 = _rv(p, "power_intercept")
-        q_h = pm.Deterministic("power_hardware_effect", _with_reference(
-            _rv(p, "power_hardware", "hardware_offset"), cat.hardware, REFERENCE_HARDWARE), dims="hardware")
-        q1 = _rv(p, "power_concurrency_slope")
-        q2 = _rv(p, "power_size_slope")
-        q3 = _rv(p, "power_low_precision")
-        q4 = _rv(p, "power_parallel_slope")
-        sigma_z = _rv(p, "power_model_sd")
-        zeta = pm.Normal("power_model_effect", 0.0, sigma_z, dims="model")
+        q_h = _rv(p, "power_hardware", "hardware_offset")
+        pm.Deterministic("power_hardware_effect", _with_reference(q_h, cat.hardware, REFERENCE_HARDWARE), dims="hardware")
+        for name in ("power_intercept", "power_concurrency_slope", "power_size_slope", "power_low_precision",
+                     "power_parallel_slope"):
+            _rv(p, name)
+        _pooled("power_model_effect", _rv(p, "power_model_sd"), "model", centred=True)
         f_noise = _rv(p, "power_noise")
+        at = lambda name, index=None: model[name] if index is None else model[name][index]  # noqa: E731
+
+        def law(g):
+            m, h, arch, hw, op = _row_point(g, cat, task_input, cap)
+            log_n = np.log(op["n_gpus"])
+            eff = terms.efficiencies(pt, at, h, m, g.array("serving", int), g.array("low_precision"), log_n,
+                                     terms.attention_layers(arch))
+            return m, h, op, eff, laws.serving(pt, arch, hw, op, eff)
+
+        t = md.throughput
+        t_times = None
+        if len(t):
+            _, _, op, _, t_times = law(t)
+            mu = laws.log_output_throughput_per_gpu(pt, t_times, op)
+            scale = pt.sqrt(noise[_noise_index(md, coords["noise_kind"])] ** 2 + t.array("sd") ** 2)
+            pm.StudentT("throughput", nu=STUDENT_NU, mu=mu, sigma=scale, observed=t.array("y"), dims="throughput_obs")
+        g = md.itl
+        if len(g):
+            # The latency rows are the throughput rows' configurations: evaluate the law once.
+            rows = _same_point(t, g) if t_times is not None else None
+            step = t_times["t_step"][rows] if rows is not None else law(g)[4]["t_step"]
+            pm.StudentT("inter_token_latency", nu=STUDENT_NU, mu=pt.log(step), sigma=itl_noise,
+                        observed=g.array("y"), dims="itl_obs")
         w = md.power
         if len(w):
             m, h = w.array("model", int), w.array("hardware", int)
-            mu_f = (q0 + q_h[h] + q1 * (w.array("log_c") - POWER_REF_LOG_CONCURRENCY) + q2 * cat.x_size[m]
-                    + q3 * w.array("low_precision") + q4 * w.array("log_n") + zeta[m])
+            n = w.array("replica_gpus")
+            mu_f = terms.power_logit(pt, at, h, m, w.array("low_precision"), np.log(n),
+                                     np.log(w.array("batch") / n), cat.x_size[m])
             pm.StudentT("gpu_power_fraction", nu=STUDENT_NU, mu=mu_f, sigma=f_noise, observed=w.array("y"),
                         dims="power_obs")
 
@@ -167,42 +233,54 @@ def build_model(md: ModelData, priors: dict | None = None) -> pm.Model:
         # ---------------- undisclosed-model deployments ------------------------------
         e = md.energy
         if len(e):
-            # Three latents per deployment: size, an efficiency offset (accelerator, serving
-            # stack and the model's own effect, which no data separate) and median output
-            # length.  Batch (64 per accelerator), input length (1000) and total/active
-            # ratio (5) are held at typical values: with one disclosure per deployment,
-            # more latents only lengthen the ridge the sampler must walk.
-            x_d = _rv(p, "closed_size", "deployment")
-            g_d = _rv(p, "closed_efficiency", "deployment")
-            lout_d = _rv(p, "closed_output_tokens", "deployment")
-            sig_d = _rv(p, "closed_output_sigma", "deployment")
-            log_n, log_c = math.log(8.0), math.log(CLOSED_CONCURRENCY)
-            log_tps = (a0 + a1 * x_d + a2 * math.log(CLOSED_TOTAL_RATIO) + a3 + g_d + lp + par * log_n
-                       + b_out * (lout_d - math.log(laws.REF_OUTPUT_TOKENS)) + r_prod
-                       + laws.saturation(pt, log_c, k0 + k1 * x_d))
-            logit_f = q0 + q1 * (log_c - POWER_REF_LOG_CONCURRENCY) + q2 * x_d + q3 + q4 * log_n
-            log_e_gpu = pm.Deterministic("closed_log_energy_gpu", laws.log_energy_gpu_wh(
-                pt, math.log(700.0), logit_f, lout_d, log_tps), dims="deployment")
-            tpu = np.array([d in TPU_OPERATORS for d in md.closed], dtype=float)
-            kappa_d = kappa * pt.exp(tpu_offset * tpu)
-            d = e.array("deployment", int)
-            o = e.array("pue_operator", int)
-            log_node = log_e_gpu[d] + pt.log1p(kappa_d[d])
-            log_it = log_node - pt.log1p(-phi)
-            components = {
-                "total": None,
-                "accelerator": log_e_gpu[d],
-                "host": log_e_gpu[d] + pt.log(kappa_d[d]),
-                "idle": log_it + pt.log(phi),
-                "overhead": log_it + z_op[o],
-            }
-            by_scope = {"gpu": log_e_gpu[d], "node": log_node, "it": log_it,
-                        "facility": log_it + pt.log1p(pt.exp(z_op[o]))}
-            mu_e = pt.zeros(len(e))
-            for i, (comp, scope) in enumerate(zip(e.columns["component"], e.columns["scope"])):
-                term = by_scope[scope] if comp == "total" else components[comp]
-                mu_e = pt.set_subtensor(mu_e[i], term[i])
-            mean_shift = 0.5 * ((1 - b_out) * sig_d[d]) ** 2 * e.array("mean")
-            pm.Normal("energy_per_query", mu=mu_e + mean_shift, sigma=e.array("sd"), observed=e.array("y"),
-                      dims="energy_obs")
+            _closed_deployments(model, md, p, at, kappa, tpu_offset, phi, z_op)
     return model
+
+
+def _closed_deployments(model, md, p, at, kappa, tpu_offset, phi, z_op):
+    """Disclosed per-query energy of undisclosed models: the same law on a generic architecture.
+
+    Three latents per deployment: size, median output length and its spread.  The
+    accelerator (an H100-class node, fp8), batch and input length are held at the
+    typical values above: with one disclosure per deployment, more latents only
+    lengthen the ridge the sampler must walk.
+    """
+    cat, e = md.catalogs, md.energy
+    x_d = _rv(p, "closed_size", "deployment")
+    lout_d = _rv(p, "closed_output_tokens", "deployment")
+    sig_d = _rv(p, "closed_output_sigma", "deployment")
+    active = 1e9 * REF_ACTIVE_B * pt.exp(x_d)
+    arch = generic_architecture_xp(pt, active, CLOSED_TOTAL_RATIO * active)
+    h = cat.hardware.index(REFERENCE_HARDWARE)
+    hw = cat.hw(h, "fp8", 1.0)
+    batch = CLOSED_CONCURRENCY * CLOSED_GPUS
+    op = {"n_gpus": CLOSED_GPUS, "batch": batch, "input": CLOSED_INPUT_TOKENS, "cached": 0.0,
+          "output": pt.exp(lout_d), "weight_bytes": 1.0, "kv_bytes": 1.0}
+    s = SERVING.index("production")
+    log_n = math.log(CLOSED_GPUS)
+    eff = terms.efficiencies(pt, at, h, None, s, 1.0, log_n, terms.attention_layers(arch))
+    times = laws.serving(pt, arch, hw, op, eff)
+    f_dec = laws.sigmoid(pt, terms.power_logit(pt, at, h, None, 1.0, log_n, math.log(CLOSED_CONCURRENCY), x_d))
+    phase = laws.phase_energy_gpu_wh(pt, times, op, float(np.exp(cat.log_tdp[h])), f_dec, eff["eta_c"])
+    log_e_gpu = pm.Deterministic("closed_log_energy_gpu", pt.log(phase["prefill"] + phase["decode"]), dims="deployment")
+    tpu = np.array([d in TPU_OPERATORS for d in md.closed], dtype=float)
+    kappa_d = kappa * pt.exp(tpu_offset * tpu)
+    d = e.array("deployment", int)
+    o = e.array("pue_operator", int)
+    log_node = log_e_gpu[d] + pt.log1p(kappa_d[d])
+    log_it = log_node - pt.log1p(-phi)
+    components = {
+        "total": None,
+        "accelerator": log_e_gpu[d],
+        "host": log_e_gpu[d] + pt.log(kappa_d[d]),
+        "idle": log_it + pt.log(phi),
+        "overhead": log_it + z_op[o],
+    }
+    by_scope = {"gpu": log_e_gpu[d], "node": log_node, "it": log_it, "facility": log_it + pt.log1p(pt.exp(z_op[o]))}
+    mu_e = pt.zeros(len(e))
+    for i, (comp, scope) in enumerate(zip(e.columns["component"], e.columns["scope"])):
+        term = by_scope[scope] if comp == "total" else components[comp]
+        mu_e = pt.set_subtensor(mu_e[i], term[i])
+    # Energy is close to linear in output length, so a disclosed mean sits exp(sigma^2 / 2) above the median.
+    mean_shift = 0.5 * sig_d[d] ** 2 * e.array("mean")
+    pm.Normal("energy_per_query", mu=mu_e + mean_shift, sigma=e.array("sd"), observed=e.array("y"), dims="energy_obs")

@@ -16,8 +16,7 @@ import numpy as np
 import xarray as xr
 
 from .. import __version__
-from ..model.laws import REF_ACTIVE_B
-from ..model.observations import Catalogs
+from ..model.catalog import Catalogs
 from ..files.format import provenance
 from .tokens import TraceLengths
 
@@ -25,9 +24,12 @@ ARVIZ_GROUPS = ("prior", "posterior", "sample_stats", "observed_data", "prior_pr
                 "posterior_predictive", "log_likelihood")
 
 DERIVED_META = {
-    "tps_hardware_effect": "ln throughput offset of each accelerator relative to H100",
+    "eff_bw_hardware_effect": "logit offset of each accelerator's HBM-bandwidth utilisation (prior draws where it has no data)",
+    "eff_compute_hardware_effect": "logit offset of each accelerator's FLOP utilisation (prior draws where it has no data)",
+    "eff_bw_model_effect": "logit offset of each catalog model's bandwidth utilisation",
+    "eff_bw_serving_effect": "logit offset of the bandwidth utilisation of each serving kind (0: steady state, unknown)",
+    "eff_compute_serving_effect": "logit offset of the FLOP utilisation of each serving kind (0: steady state, unknown)",
     "power_hardware_effect": "logit power-fraction offset of each accelerator relative to H100",
-    "tps_model_effect": "ln throughput offset of each catalog model around the size law",
     "power_model_effect": "logit power-fraction offset of each catalog model",
     "pue_operator_log_excess": "ln(PUE - 1) of each operator",
     "pue_operator": "PUE of each operator",
@@ -36,6 +38,7 @@ DERIVED_META = {
 }
 OBSERVED_META = {
     "throughput": "ln output tokens/s per GPU",
+    "inter_token_latency": "ln median inter-token latency, s",
     "gpu_power_fraction": "logit of GPU power / TDP",
     "pue": "ln(PUE - 1)",
     "reasoning_log_mean": "ln mean output tokens of a model's reasoning answers",
@@ -64,17 +67,7 @@ def _annotate(ds: xr.Dataset, group: str) -> xr.Dataset:
 
 def model_inputs(cat: Catalogs, traces: dict[tuple[str, str], TraceLengths]) -> xr.Dataset:
     """The catalogs and token-length traces the push-forward needs, so a file suffices for ``estimate``."""
-    ds = xr.Dataset(
-        {
-            "active_params": ("model", np.exp(cat.x_size) * REF_ACTIVE_B, {"units": "1e9", "long_name": "active parameters, billions"}),
-            "total_params": ("model", np.exp(cat.x_size + cat.x_ratio) * REF_ACTIVE_B, {"units": "1e9", "long_name": "total parameters, billions"}),
-            "moe": ("model", cat.moe.astype("int8"), {"units": "1", "long_name": "1 for mixture-of-experts"}),
-            "gpu_tdp": ("hardware", np.exp(cat.log_tdp), {"units": "W", "long_name": "GPU board power limit"}),
-            "gpus_per_node": ("hardware", cat.gpus_per_node, {"units": "1", "long_name": "GPUs per node"}),
-            "memory_bandwidth": ("hardware", np.exp(cat.log_bandwidth), {"units": "TB/s", "long_name": "HBM bandwidth per GPU (centres the throughput prior)"}),
-        },
-        coords={"model": cat.models, "hardware": cat.hardware},
-    )
+    ds = cat.to_dataset()
     for (regime, kind), t in traces.items():
         key = f"{regime}_{kind}"
         ds[f"trace_{key}_probit"] = (f"knot_{key}", t.probits, {"units": "1", "long_name": f"normal quantiles of the {regime} {kind}-length trace's published probabilities"})
@@ -85,14 +78,7 @@ def model_inputs(cat: Catalogs, traces: dict[tuple[str, str], TraceLengths]) -> 
 
 def read_model_inputs(ds: xr.Dataset) -> tuple[Catalogs, dict[tuple[str, str], TraceLengths]]:
     """Inverse of :func:`model_inputs`."""
-    active, total = ds["active_params"].values, ds["total_params"].values
-    cat = Catalogs(
-        models=[str(m) for m in ds["model"].values], x_size=np.log(active / REF_ACTIVE_B),
-        x_ratio=np.log(total / active), moe=ds["moe"].values.astype(float),
-        hardware=[str(h) for h in ds["hardware"].values], log_tdp=np.log(ds["gpu_tdp"].values),
-        gpus_per_node=ds["gpus_per_node"].values.astype(float),
-        log_bandwidth=np.log(ds["memory_bandwidth"].values) if "memory_bandwidth" in ds else np.full(ds.sizes["hardware"], np.nan),
-    )
+    cat = Catalogs.from_dataset(ds)
     traces = {}
     for name in ds.data_vars:
         if name.startswith("trace_") and name.endswith("_upper_slope"):
@@ -146,6 +132,9 @@ def open_calibration(tree: xr.DataTree) -> tuple[xr.Dataset, Catalogs, dict]:
     """(posterior, catalogs, traces) of a calibration file."""
     if tree.attrs.get("kind") != "calibration":
         raise ValueError(f"not a calibration file (kind {tree.attrs.get('kind')!r}); run `inference-energy calibrate`")
+    if tree.attrs.get("schema_version") == "1.0":
+        raise ValueError("this calibration was written by inference-energy before the two-phase serving law "
+                         "(schema 1.0: a power law in token lengths); re-run `inference-energy calibrate`")
     cat, traces = read_model_inputs(tree["model_inputs"].to_dataset())
     return tree["posterior"].to_dataset(), cat, traces
 

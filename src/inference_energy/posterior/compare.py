@@ -41,12 +41,12 @@ def key_quantities(tree: xr.DataTree) -> dict[tuple[str, str, str, str], np.ndar
             out["energy_per_query", model, regime, str(scope)] = _flat(energy.sel(scenario=scenario, scope=scope))
     out["pue_hyperscale", "", "", "facility"] = 1 + np.exp(_flat(post["pue_hyperscale"]))
     out["gpu_power_fraction", "", "", "gpu"] = 1 / (1 + np.exp(-_flat(post["power_intercept"])))
-    out["peak_throughput", "", "", "gpu"] = np.exp(_flat(post["tps_intercept"]))
+    out["bandwidth_utilisation", "", "", "gpu"] = 1 / (1 + np.exp(-_flat(post["eff_bw_intercept"])))
     return out
 
 
 UNITS = {"energy_per_query": "Wh", "pue_hyperscale": "1", "gpu_power_fraction": "1",
-         "peak_throughput": "tokens/s per GPU"}
+         "bandwidth_utilisation": "1"}
 
 
 def _mcse_log_median_sq(values: np.ndarray, chains: int) -> float:

@@ -28,7 +28,8 @@ from .pushforward import Scenario, flatten, scenario_draws
 GRID_STATISTICS = ("p5", "p50", "p95", "mean")
 _FIELDS = {f.name: f.type for f in fields(Scenario)}
 _FLOAT = {"active_params_b", "total_params_b", "input_tokens", "output_tokens", "concurrency", "wue_l_per_kwh",
-          "carbon_g_per_kwh"}
+          "carbon_g_per_kwh", "cached_input_tokens", "interactivity"}
+_INT = {"gpus", "layers", "attention_heads", "kv_heads", "head_dim"}
 
 
 def read_scenarios(path: Path | str) -> list[Scenario]:
@@ -49,7 +50,7 @@ def read_scenarios(path: Path | str) -> list[Scenario]:
                 try:
                     if key in _FLOAT:
                         kw[key] = float(text)
-                    elif key == "gpus":
+                    elif key in _INT:
                         kw[key] = int(text)
                     elif key == "moe":
                         kw[key] = text.lower() in ("1", "true", "yes")
@@ -80,7 +81,7 @@ def block_energy(post, cat, traces, scenarios: list[Scenario], seed: int = 0) ->
     S = len(next(iter(post.values()))) if isinstance(post, dict) else post.sizes["chain"] * post.sizes["draw"]
     out = np.empty((len(scenarios), S, len(laws.SCOPES)), dtype=np.float32)
     for i, sc in enumerate(scenarios):
-        d = scenario_draws(post, cat, sc, seed)
+        d = scenario_draws(post, cat, sc, seed, traces)
         lin, lout = _typical_tokens(sc, traces, d)
         e = d.log_energy(np.arange(S), lin, lout, 0.0)  # the class's typical operator (z = 0)
         for j, scope in enumerate(laws.SCOPES):

@@ -18,64 +18,13 @@ from dataclasses import dataclass
 import numpy as np
 import xarray as xr
 
-from ..model import laws
-from ..model.observations import LOW_PRECISION, POWER_REF_LOG_CONCURRENCY, SERVING, WORKLOADS, Catalogs
+from ..model import laws, terms
+from ..model.catalog import WEIGHT_BYTES, Catalogs, kv_cache_bytes, precision_name
+from ..model.observations import SERVING
 from .tokens import TraceLengths
 
-REGIME_WORKLOAD = {"traditional": "chat", "long": "reasoning", "code": "code", None: "chat"}
-#: Requests in flight per GPU when a scenario does not say (interactive serving).
-DEFAULT_CONCURRENCY = 64.0
-
-#: Cited defaults for water and carbon (ids of rows in calibration_data/).
-DEFAULT_WUE = {"hyperscale": ("D06", 0.30), "typical": ("D15b", 0.38)}  # L per kWh of IT energy
-DEFAULT_CARBON = ("G01", 480.0)  # gCO2e per kWh, world average 2023 (Ember)
-
-
-@dataclass(frozen=True)
-class Scenario:
-    """One deployment and query type to estimate."""
-
-    model: str | None = None  # catalog id, or give the parameter counts
-    active_params_b: float | None = None
-    total_params_b: float | None = None
-    moe: bool = False
-    hardware: str = "H100"
-    regime: str | None = "traditional"  # traditional, long, code; None: fixed tokens
-    input_tokens: float | None = None
-    output_tokens: float | None = None
-    serving: str = "production"
-    concurrency: float | None = None  # requests per GPU
-    gpus: int | None = None  # GPUs per replica (default: one node)
-    precision: str = "fp8"
-    deployment: str = "hyperscale"
-    wue_l_per_kwh: float | None = None
-    carbon_g_per_kwh: float | None = None
-
-    @property
-    def label(self) -> str:
-        return self.model or f"{self.active_params_b:g}B-active/{(self.total_params_b or self.active_params_b):g}B"
-
-    @property
-    def regime_label(self) -> str:
-        return self.regime or f"in{self.input_tokens:g}/out{self.output_tokens:g}"
-
-
-def _check(sc: Scenario, cat: Catalogs) -> None:
-    if sc.model is None and sc.active_params_b is None:
-        raise ValueError("give a catalog model or --active-params (and --total-params)")
-    if sc.model is not None and sc.model not in cat.models:
-        raise ValueError(f"unknown model {sc.model!r}; known: {', '.join(cat.models)}; "
-                         "or give --total-params/--active-params")
-    if sc.hardware not in cat.hardware:
-        raise ValueError(f"unknown hardware {sc.hardware!r}; known: {', '.join(cat.hardware)}")
-    if sc.serving not in SERVING:
-        raise ValueError(f"unknown serving regime {sc.serving!r}; known: {', '.join(SERVING)}")
-    if sc.regime is None and (sc.input_tokens is None or sc.output_tokens is None):
-        raise ValueError("give --regime or both --input-tokens and --output-tokens")
-    if sc.regime not in (None, "traditional", "long", "code"):
-        raise ValueError(f"unknown regime {sc.regime!r}; known: traditional, long, code")
-    if sc.deployment not in DEFAULT_WUE:
-        raise ValueError(f"unknown deployment {sc.deployment!r}; known: hyperscale, typical")
+from .scenario import (DEFAULT_CARBON, DEFAULT_CONCURRENCY, DEFAULT_INTERACTIVITY, DEFAULT_INTERACTIVITY_SOURCE,
+                       DEFAULT_WUE, PRODUCTION, REGIME_WORKLOAD, Scenario, _check, architecture)
 
 
 def _tokens(sc: Scenario, post: xr.Dataset, traces: dict, rng, shape) -> tuple[np.ndarray, np.ndarray]:
@@ -87,6 +36,16 @@ def _tokens(sc: Scenario, post: xr.Dataset, traces: dict, rng, shape) -> tuple[n
         lout = np.log(np.maximum(1.0, np.round(np.exp(mu[:, None] + sigma[:, None] * rng.standard_normal(shape)))))
         return np.log(traces["traditional", "input"].sample(rng, shape)), lout
     return np.log(traces[sc.regime, "input"].sample(rng, shape)), np.log(traces[sc.regime, "output"].sample(rng, shape))
+
+
+def _typical_tokens(sc: Scenario, post, traces) -> tuple[np.ndarray | float, np.ndarray | float]:
+    """Median input and output tokens: the lengths the operating point is set for."""
+    if sc.regime is None:
+        return float(sc.input_tokens), float(sc.output_tokens)
+    inp = float(np.exp(traces["traditional" if sc.regime == "long" else sc.regime, "input"].log_ppf(np.zeros(1))[0]))
+    if sc.regime == "long":
+        return inp, np.exp(_flat(post, "long_output_log_median"))
+    return inp, float(np.exp(traces[sc.regime, "output"].log_ppf(np.zeros(1))[0]))
 
 
 def _flat(post, name: str) -> np.ndarray:
@@ -108,104 +67,173 @@ def _n_draws(post) -> int:
 
 @dataclass(frozen=True)
 class ScenarioDraws:
-    """Per posterior draw quantities of one scenario, each shaped (S,).
+    """Per posterior draw quantities of one scenario, each shaped (S,), at its operating point.
 
     Only the per-query inputs (token lengths) and the new operator's PUE
     deviation are left free, so ``log_energy`` evaluates ln E at any of them
     (the push-forward and the Sobol study both use it).
     """
 
-    log_peak: np.ndarray  # ln peak TPS per GPU at the scenario's concurrency, before the length terms
-    logit_f: np.ndarray  # logit of the GPU power fraction
-    input_slope: np.ndarray
-    output_slope: np.ndarray
-    log_tdp: float
+    arch: dict[str, float]
+    hw: dict[str, float]
+    n_gpus: float
+    weight_bytes: float
+    kv_bytes: float
+    cached: float
+    batch: np.ndarray  # requests in flight per replica
+    eta_c: np.ndarray
+    eta_bw: np.ndarray
+    step_overhead: np.ndarray  # s
+    decode_fraction: np.ndarray  # GPU power / TDP while decoding
     pue_class: np.ndarray  # ln(PUE - 1) of the deployment class
     pue_operator_sd: np.ndarray
     host_ratio: np.ndarray
     idle_share: np.ndarray
     long_mu: np.ndarray | None  # ln median and log-sd of long output lengths
     long_sigma: np.ndarray | None
+    hardware_fitted: bool = True
 
     @property
     def size(self) -> int:
-        return self.log_peak.shape[0]
+        return self.batch.shape[0]
+
+    def point(self, k, log_input, log_output):
+        """Operating point and phase times at draw indices ``k`` and the given lengths."""
+        inp = np.exp(log_input)
+        op = {"n_gpus": self.n_gpus, "batch": self.batch[k], "input": inp, "cached": np.minimum(self.cached, inp - 1.0),
+              "output": np.exp(log_output), "weight_bytes": self.weight_bytes, "kv_bytes": self.kv_bytes}
+        eff = {"eta_c": self.eta_c[k], "eta_bw": self.eta_bw[k], "step_overhead": self.step_overhead[k]}
+        return op, laws.serving(np, self.arch, self.hw, op, eff)
+
+    def phase_energy(self, draw, log_input, log_output) -> dict[str, np.ndarray]:
+        """GPU energy per query by phase [Wh]."""
+        k = np.asarray(draw, dtype=np.intp)
+        op, times = self.point(k, log_input, log_output)
+        return laws.phase_energy_gpu_wh(np, times, op, self.hw["tdp"], self.decode_fraction[k], self.eta_c[k])
 
     def log_energy(self, draw, log_input, log_output, z_pue, scopes=laws.SCOPES) -> dict[str, np.ndarray]:
         """ln E [Wh] per scope at posterior draw indices ``draw``, ln token lengths and PUE deviation z."""
         k = np.asarray(draw, dtype=np.intp)
-        log_tps = (self.log_peak[k] + self.input_slope[k] * (log_input - math.log(laws.REF_INPUT_TOKENS))
-                   + self.output_slope[k] * (log_output - math.log(laws.REF_OUTPUT_TOKENS)))
-        log_gpu = laws.log_energy_gpu_wh(np, self.log_tdp, self.logit_f[k], log_output, log_tps)
+        phase = self.phase_energy(k, log_input, log_output)
+        log_gpu = np.log(phase["prefill"] + phase["decode"])
         z = self.pue_class[k] + self.pue_operator_sd[k] * z_pue
         factors = laws.scope_log_factors(np, self.host_ratio[k], self.idle_share[k], 1 + np.exp(z))
         return {scope: log_gpu + factors[scope] for scope in scopes}
 
 
-def scenario_draws(post: xr.Dataset, cat: Catalogs, sc: "Scenario", rng: np.random.Generator | int = 0) -> ScenarioDraws:
-    """The per-draw parameters of scenario ``sc``.
+def default_gpus(arch: dict, hw: dict, weight_bytes: float, per_node: float) -> float:
+    """Whole nodes, as few as hold the weights with a third of the HBM left for the KV cache."""
+    nodes = math.ceil(1.5 * weight_bytes * arch["total_params"] / (laws.KV_MEMORY_SHARE * per_node * hw["hbm_bytes"]))
+    return per_node * max(1, nodes)
+
+
+def _bisect_batch(speed, target: float, hi: np.ndarray, iterations: int = 40) -> np.ndarray:
+    """Largest batch in [1, hi] whose speed per user is at least ``target`` (speed falls with the batch)."""
+    lo_log, hi_log = np.zeros_like(hi), np.log(hi)
+    for _ in range(iterations):
+        mid = 0.5 * (lo_log + hi_log)
+        ok = speed(np.exp(mid)) >= target
+        lo_log, hi_log = np.where(ok, mid, lo_log), np.where(ok, hi_log, mid)
+    return np.exp(lo_log)
+
+
+def scenario_draws(post: xr.Dataset, cat: Catalogs, sc: "Scenario", rng: np.random.Generator | int = 0,
+                   traces: dict | None = None) -> ScenarioDraws:
+    """The per-draw parameters of scenario ``sc`` at its operating point.
 
     A model not in the catalog gets new model effects drawn from the fitted
-    spread (``rng``, first), so its uncertainty is wider, as it should be.
+    spread (``rng``, first), so its uncertainty is wider, as it should be; an
+    accelerator without data has effects drawn from the hierarchical prior.
     """
     _check(sc, cat)
     rng = np.random.default_rng(rng)
     S = _n_draws(post)
-    g = lambda name: _flat(post, name)  # noqa: E731
-    if sc.model is not None:
-        m = cat.models.index(sc.model)
-        x, xr_, moe = cat.x_size[m], cat.x_ratio[m], cat.moe[m]
-        tps_eff, pow_eff = g("tps_model_effect")[:, m], g("power_model_effect")[:, m]
-    else:
-        total = sc.total_params_b or sc.active_params_b
-        x = math.log(sc.active_params_b / laws.REF_ACTIVE_B)
-        xr_, moe = math.log(total / sc.active_params_b), float(sc.moe)
-        tps_eff = g("tps_model_sd") * rng.standard_normal(S)
-        pow_eff = g("power_model_sd") * rng.standard_normal(S)
+    new_effects = {}
+    if sc.model is None:
+        new_effects = {"eff_bw_model_effect": _flat(post, "eff_bw_model_sd") * rng.standard_normal(S),
+                       "power_model_effect": _flat(post, "power_model_sd") * rng.standard_normal(S)}
+
+    def at(name, index=None):
+        if index == -1:
+            return new_effects[name]
+        v = _flat(post, name)
+        return v if index is None else v[:, index]
+
+    m = cat.models.index(sc.model) if sc.model is not None else -1
     h = cat.hardware.index(sc.hardware)
-    n = float(sc.gpus or cat.gpus_per_node[h])
-    low = float(sc.precision.lower() in LOW_PRECISION)
-    saturated = sc.serving == "vendor_max_benchmark"
-    log_c = math.log(sc.concurrency or DEFAULT_CONCURRENCY)
-    workload = WORKLOADS.index(REGIME_WORKLOAD[sc.regime])
-    w_eff = 0.0 if workload == 0 else g("tps_workload")[:, workload - 1]
-    serving = {"steady_state": 0.0, "vendor_max_benchmark": g("serving_vendor_max"), "vendor_benchmark": g("serving_vendor"),
-               "production": g("serving_production"), "unknown": 0.0,
-               "production_disaggregated": g("serving_production") + g("serving_disaggregated")
-               + moe * g("serving_disaggregated_moe")}[sc.serving]
-    log_peak = (g("tps_intercept") + g("tps_size_slope") * x + g("tps_total_ratio_slope") * xr_ + g("tps_moe") * moe
-                + tps_eff + g("tps_hardware_effect")[:, h] + g("tps_low_precision") * low
-                + g("tps_parallel_slope") * math.log(n) + w_eff + serving)
-    if not saturated:
-        log_peak = log_peak + laws.saturation(np, log_c, g("saturation_log_c0") + g("saturation_size_slope") * x)
-    logit_f = (g("power_intercept") + g("power_hardware_effect")[:, h] + g("power_concurrency_slope")
-               * ((9.0 if saturated else log_c) - POWER_REF_LOG_CONCURRENCY) + g("power_size_slope") * x
-               + g("power_low_precision") * low + g("power_parallel_slope") * math.log(n) + pow_eff)
-    full = lambda v: np.broadcast_to(np.asarray(v, dtype=float), (S,))  # noqa: E731
+    arch = architecture(sc, cat)
+    precision = precision_name(sc.precision)
+    wb, kvb = WEIGHT_BYTES[precision], kv_cache_bytes(precision, sc.serving)
+    hw = cat.hw(h, precision, kvb)
+    n = float(sc.gpus or default_gpus(arch, hw, wb, float(cat.gpus_per_node[h])))
+    if not laws.KV_MEMORY_SHARE * n * hw["hbm_bytes"] > wb * arch["total_params"]:
+        raise ValueError(f"{sc.label} at {precision} ({wb * arch['total_params'] / 1e9:.0f} GB of weights) does not fit "
+                         f"in {n:g} x {sc.hardware} ({n * hw['hbm_bytes'] / 1e9:.0f} GB of HBM): give more --gpus")
+    s = SERVING.index(sc.serving)
+    low = float(precision != "bf16")
+    log_n = math.log(n)
+    eff = terms.efficiencies(np, at, h, m, s, low, log_n, terms.attention_layers(arch))
+    full = lambda v: np.broadcast_to(np.asarray(v, dtype=float), (S,)).copy()  # noqa: E731
+    eff = {k: full(v) for k, v in eff.items()}
+    if traces is None and sc.regime is not None:
+        raise ValueError("a scenario with a token regime needs the regime's traces (the calibration's own: "
+                         "open_calibration returns them) to set its operating point")
+    inp, out = _typical_tokens(sc, post, traces)
+    fit = laws.memory_batch(np, arch, hw, n, inp + out, wb, kvb) * np.ones(S)
+    if sc.concurrency is not None:
+        batch = laws.smooth_min(np, sc.concurrency * n, fit)
+    elif sc.interactivity is not None or sc.serving in PRODUCTION:
+        target = sc.interactivity or DEFAULT_INTERACTIVITY
+        cached = min(sc.cached_input_tokens, inp - 1.0)
+
+        def speed(b):
+            op = {"n_gpus": n, "batch": b, "input": inp, "cached": cached, "output": out, "weight_bytes": wb,
+                  "kv_bytes": kvb}
+            return laws.output_speed_per_user(np, laws.serving(np, arch, hw, op, eff), op)
+
+        batch = _bisect_batch(speed, target, fit)
+    elif sc.serving == "vendor_max_benchmark":
+        batch = laws.smooth_min(np, _flat(post, "vendor_batch_cap") * n, fit)
+    else:
+        batch = laws.smooth_min(np, DEFAULT_CONCURRENCY * n, fit)
+    x_size = math.log(arch["active_params"] / 1e10)
+    f_dec = laws.sigmoid(np, terms.power_logit(np, at, h, m, low, log_n, np.log(batch / n), x_size))
     long = sc.regime == "long"
     return ScenarioDraws(
-        log_peak=full(log_peak), logit_f=full(logit_f), input_slope=full(g("tps_input_slope")),
-        output_slope=full(g("tps_output_slope")), log_tdp=float(cat.log_tdp[h]),
-        pue_class=full(g("pue_hyperscale") if sc.deployment == "hyperscale" else g("pue_typical")),
-        pue_operator_sd=full(g("pue_operator_sd")), host_ratio=full(g("host_ratio")), idle_share=full(g("idle_share")),
-        long_mu=full(g("long_output_log_median")) if long else None,
-        long_sigma=full(g("long_output_sigma")) if long else None,
+        arch=arch, hw=hw, n_gpus=n, weight_bytes=wb, kv_bytes=kvb, cached=float(sc.cached_input_tokens),
+        batch=full(batch), eta_c=eff["eta_c"], eta_bw=eff["eta_bw"], step_overhead=eff["step_overhead"],
+        decode_fraction=full(f_dec),
+        pue_class=full(_flat(post, "pue_hyperscale") if sc.deployment == "hyperscale" else _flat(post, "pue_typical")),
+        pue_operator_sd=full(_flat(post, "pue_operator_sd")), host_ratio=full(_flat(post, "host_ratio")),
+        idle_share=full(_flat(post, "idle_share")),
+        long_mu=full(_flat(post, "long_output_log_median")) if long else None,
+        long_sigma=full(_flat(post, "long_output_sigma")) if long else None,
+        hardware_fitted=sc.hardware in cat.fitted_hardware,
     )
 
 
 def energy_draws(post: xr.Dataset, cat: Catalogs, traces: dict[tuple[str, str], TraceLengths], sc: Scenario,
                  queries: int = 200, seed: int = 0) -> dict[str, np.ndarray]:
-    """ln energy per query [Wh] at each scope, shaped (S, queries), plus water and carbon.
+    """ln energy per query [Wh] at each scope, shaped (S, queries), plus water, carbon, the two
+    phases' GPU energy [Wh] and the operating point (requests per GPU, output tokens/s per user).
 
     Each posterior draw meets ``queries`` simulated queries (token lengths from
     the regime) and one new operator of the deployment class (its PUE).
     """
     rng = np.random.default_rng(seed)
-    d = scenario_draws(post, cat, sc, rng)
+    d = scenario_draws(post, cat, sc, rng, traces)
     S = d.size
     lin, lout = _tokens(sc, post, traces, rng, (S, queries))
     z_pue = rng.standard_normal(S)
-    out = d.log_energy(np.arange(S)[:, None], lin, lout, z_pue[:, None])
+    k = np.arange(S)[:, None]
+    out = d.log_energy(k, lin, lout, z_pue[:, None])
+    phase = d.phase_energy(k, lin, lout)
+    out["prefill_gpu_wh"], out["decode_gpu_wh"] = phase["prefill"], phase["decode"]
+    inp, typ_out = _typical_tokens(sc, post, traces)
+    op, times = d.point(np.arange(S), np.log(inp), np.log(typ_out))
+    out["requests_per_gpu"] = d.batch / d.n_gpus
+    out["output_speed_per_user"] = laws.output_speed_per_user(np, times, op)
+    out["hardware_fitted"] = d.hardware_fitted
     wue = sc.wue_l_per_kwh if sc.wue_l_per_kwh is not None else DEFAULT_WUE[sc.deployment][1]
     carbon = sc.carbon_g_per_kwh if sc.carbon_g_per_kwh is not None else DEFAULT_CARBON[1]
     out["water_ml"] = np.exp(out["it"]) * wue  # L/kWh x Wh = mL
@@ -222,6 +250,11 @@ def summarize_scenario(draws: dict[str, np.ndarray], sc: Scenario, scopes=laws.S
         recs.append(_record(np.exp(draws[scope]), sc, scope, "Wh", rounded))
     recs.append(_record(draws["water_ml"], sc, "facility-water", "mL", rounded))
     recs.append(_record(draws["carbon_g"], sc, "facility-carbon", "gCO2e", rounded))
+    if "prefill_gpu_wh" in draws:
+        recs.append(_record(draws["prefill_gpu_wh"], sc, "gpu-prefill", "Wh", rounded))
+        recs.append(_record(draws["decode_gpu_wh"], sc, "gpu-decode", "Wh", rounded))
+        recs.append(_record(draws["requests_per_gpu"][:, None], sc, "operating-concurrency", "requests/GPU", rounded))
+        recs.append(_record(draws["output_speed_per_user"][:, None], sc, "operating-interactivity", "tokens/s", rounded))
     return recs
 
 
@@ -246,25 +279,32 @@ def energy_dataset(post: xr.Dataset, cat: Catalogs, traces, scenarios: list[Scen
     scenarios = scenarios or default_scenarios(cat)
     C, D = post.sizes["chain"], post.sizes["draw"]
     med = np.empty((C, D, len(scenarios), len(laws.SCOPES)))
+    phase = np.empty((C, D, len(scenarios), len(laws.PHASES)))
     quant = np.empty((len(scenarios), len(laws.SCOPES), 6))
     for i, sc in enumerate(scenarios):
         d = energy_draws(post, cat, traces, sc, queries, seed + i)
+        for j, name in enumerate(laws.PHASES):
+            phase[:, :, i, j] = np.median(d[f"{name}_gpu_wh"], axis=1).reshape(C, D)
         for j, scope in enumerate(laws.SCOPES):
             e = np.exp(d[scope])
             med[:, :, i, j] = np.median(e, axis=1).reshape(C, D)
             quant[i, j] = [*np.percentile(e, [5, 25, 50, 75, 95]), e.mean()]
     coords = {"chain": post["chain"].values, "draw": post["draw"].values, "scenario": [f"{s.label}|{s.regime_label}" for s in scenarios],
-              "scope": list(laws.SCOPES), "statistic": ["p5", "p25", "p50", "p75", "p95", "mean"],
+              "scope": list(laws.SCOPES), "phase": list(laws.PHASES), "statistic": ["p5", "p25", "p50", "p75", "p95", "mean"],
               "model": ("scenario", [s.label for s in scenarios]), "regime": ("scenario", [s.regime_label for s in scenarios]),
               "hardware": ("scenario", [s.hardware for s in scenarios]), "serving": ("scenario", [s.serving for s in scenarios])}
     return xr.Dataset(
         {
             "median_query_energy": (("chain", "draw", "scenario", "scope"), med,
                                     {"units": "Wh", "long_name": "energy of the median query of the scenario, per posterior draw (parameter uncertainty)"}),
+            "median_query_phase_energy": (("chain", "draw", "scenario", "phase"), phase,
+                                          {"units": "Wh", "long_name": "GPU energy of the median query by phase "
+                                           "(prefill, decode), per posterior draw"}),
             "random_query_energy": (("scenario", "scope", "statistic"), quant,
                                     {"units": "Wh", "long_name": "quantiles of a random query's energy (per-query variation and parameter uncertainty)"}),
         },
         coords=coords,
-        attrs={"queries_per_draw": queries, "concurrency_per_gpu": DEFAULT_CONCURRENCY,
-               "deployment": "hyperscale", "note": "production serving on H100 unless the scenario says otherwise"},
+        attrs={"queries_per_draw": queries, "interactivity_tokens_per_s": DEFAULT_INTERACTIVITY,
+               "interactivity_source": DEFAULT_INTERACTIVITY_SOURCE, "deployment": "hyperscale",
+               "note": "production serving on H100 at the default interactivity unless the scenario says otherwise"},
     )

@@ -223,7 +223,7 @@ def posterior_sobol(post, cat, traces, scenario, n: int = 2**12, seed: int = 0) 
     deviation ndtri(u) x ``pue_operator_sd``.  A scenario with fixed token
     counts (no regime) has no token inputs.
     """
-    names, model = posterior_model(scenario_draws(post, cat, scenario, seed), traces, scenario)
+    names, model = posterior_model(scenario_draws(post, cat, scenario, seed, traces), traces, scenario)
     res = _sobol(names, model, n, seed)
     return _records(names, res, {"model": scenario.label, "regime": scenario.regime_label,
                                  "hardware": scenario.hardware, "serving": scenario.serving,

@@ -1,0 +1,54 @@
+"""Posterior draws -> the law's prediction for calibration rows, in numpy.
+
+The same ``laws`` and ``terms`` as the likelihood, with an accessor over flat
+posterior draws: scalars come out (S, 1), catalog-indexed parameters (S, rows),
+so one call predicts every row of a group under every draw.  Used by the
+out-of-sample benchmark (rows left out of a refit) and by checks.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from . import laws, terms
+from .observations import Group, ModelData
+from .pymc_model import REFERENCE_HARDWARE  # noqa: F401  (the power effects are relative to it)
+
+
+def flat_draws(post) -> dict[str, np.ndarray]:
+    """Every variable of a posterior Dataset as (S, ...)."""
+    return {name: v.values.reshape(-1, *v.shape[2:]) for name, v in post.data_vars.items()}
+
+
+def _accessor(draws: dict[str, np.ndarray]):
+    def at(name, index=None):
+        v = draws[name]
+        return v[:, None] if index is None else v[:, index]
+
+    return at
+
+
+def predict_rows(draws: dict[str, np.ndarray], md: ModelData, g: Group) -> dict[str, np.ndarray]:
+    """ln output tokens/s per GPU, ln decode step time [s] and the decode power fraction of every row
+    of ``g`` under every draw, each (S, rows); noise-free (the law's mean)."""
+    cat = md.catalogs
+    at = _accessor(draws)
+    m, h = g.array("model", int), g.array("hardware", int)
+    arch = {k: v[m] for k, v in cat.model_arrays.items()}
+    task = g.array("task", int)
+    inp = np.where(task >= 0, at("task_input_tokens", np.maximum(task, 0)), g.array("input"))
+    n = g.array("replica_gpus")
+    batch = g.array("batch")
+    op = {"n_gpus": n, "input": inp, "cached": g.array("cached"), "output": g.array("output"),
+          "weight_bytes": g.array("weight_bytes"), "kv_bytes": g.array("kv_bytes")}
+    hw = {"peak_flops": g.array("peak_flops"), "attention_flops": g.array("attention_flops"),
+          "bandwidth": cat.hardware_arrays["bandwidth"][h], "hbm_bytes": cat.hardware_arrays["hbm_bytes"][h]}
+    fit = laws.memory_batch(np, arch, hw, n, inp + op["output"], op["weight_bytes"], op["kv_bytes"])
+    op["batch"] = np.where(batch > 0, batch, laws.smooth_min(np, at("vendor_batch_cap") * n, fit))
+    log_n = np.log(n)
+    eff = terms.efficiencies(np, at, h, m, g.array("serving", int), g.array("low_precision"), log_n,
+                             terms.attention_layers(arch))
+    times = laws.serving(np, arch, hw, op, eff)
+    logit_f = terms.power_logit(np, at, h, m, g.array("low_precision"), log_n, np.log(op["batch"] / n), cat.x_size[m])
+    return {"log_throughput": laws.log_output_throughput_per_gpu(np, times, op),
+            "log_step": np.log(times["t_step"]), "power_fraction": laws.sigmoid(np, logit_f)}

@@ -1,0 +1,50 @@
+"""How the parameters become the law's efficiencies and power fraction, written once.
+
+The likelihood (``pymc_model.py``) and the push-forward (``posterior/``) both
+call these with an accessor ``at(name, index=None)`` that returns parameter
+``name`` (its element ``index`` along the catalog dimension): a PyTensor
+variable inside the model, an array of posterior draws outside it.  With the
+laws (``laws.py``) they are the whole prediction of a serving row.
+"""
+
+from __future__ import annotations
+
+import math
+
+from . import laws
+
+#: Power-fraction law reference: 32 requests in flight per GPU.
+POWER_REF_LOG_CONCURRENCY = math.log(32.0)
+#: The step overhead prior is per 64 layers.
+OVERHEAD_REF_LAYERS = 64.0
+
+
+def efficiencies(xp, at, h, m, s, low_precision, log_n, layers):
+    """eta_c, eta_bw in (0, 1) and the step overhead t_0 [s] of accelerator h, model m, serving kind s.
+
+    ``m=None``: a model outside the catalog (its effect is the caller's to add, or 0).
+    """
+    logit_bw = (at("eff_bw_intercept") + at("eff_bw_hardware_effect", h) + at("eff_bw_serving_effect", s)
+                + at("eff_bw_low_precision") * low_precision + at("eff_bw_parallel_slope") * log_n)
+    if m is not None:
+        logit_bw = logit_bw + at("eff_bw_model_effect", m)
+    logit_c = (at("eff_compute_intercept") + at("eff_compute_hardware_effect", h) + at("eff_compute_serving_effect", s)
+               + at("eff_compute_low_precision") * low_precision)
+    overhead = (at("step_overhead") * xp.exp(at("step_overhead_parallel_slope") * log_n)
+                * layers / OVERHEAD_REF_LAYERS)
+    return {"eta_bw": laws.sigmoid(xp, logit_bw), "eta_c": laws.sigmoid(xp, logit_c), "step_overhead": overhead}
+
+
+def power_logit(xp, at, h, m, low_precision, log_n, log_concurrency, x_size):
+    """logit of decode GPU power / TDP at ``log_concurrency`` requests per GPU."""
+    logit = (at("power_intercept") + at("power_hardware_effect", h)
+             + at("power_concurrency_slope") * (log_concurrency - POWER_REF_LOG_CONCURRENCY)
+             + at("power_size_slope") * x_size + at("power_low_precision") * low_precision
+             + at("power_parallel_slope") * log_n)
+    if m is not None:
+        logit = logit + at("power_model_effect", m)
+    return logit
+
+
+def attention_layers(arch):
+    return arch["full_layers"] + arch["window_layers"]
