@@ -179,3 +179,11 @@ def test_inconsistent_or_impossible_scenarios_are_refused(prior_posterior):
         pushforward.scenario_draws(post, cat, pushforward.Scenario(model="Llama-3.1-8B", hardware="TPUv6e"))
     with pytest.raises(ValueError, match="not both"):
         pushforward.scenario_draws(post, cat, pushforward.Scenario(model="Llama-3.1-8B", concurrency=8, interactivity=20))
+
+
+def test_every_catalog_model_has_its_published_architecture(cat):
+    """A missing field silently falls back to the generic architecture: the catalog must not rely on it."""
+    generic = [m for m, known in zip(cat.models, cat.model_arrays["architecture_known"]) if not known]
+    assert generic == []
+    deepseek = _arch(cat, "DeepSeek-R1")
+    assert deepseek["kv_elements"] == 576 and deepseek["q_dim"] == 128 * 160  # MLA: latent KV, QK 192 / V 128
