@@ -187,3 +187,18 @@ def test_every_catalog_model_has_its_published_architecture(cat):
     assert generic == []
     deepseek = _arch(cat, "DeepSeek-R1")
     assert deepseek["kv_elements"] == 576 and deepseek["q_dim"] == 128 * 160  # MLA: latent KV, QK 192 / V 128
+
+
+def test_communication_slopes_stop_at_the_tensor_parallel_domain(prior_posterior):
+    """Beyond 8 GPUs a replica adds expert/data parallelism: efficiencies and overhead stay at their 8-GPU values."""
+    post, md = prior_posterior
+    traces = tokens.trace_lengths(md)
+    kw = dict(model="DeepSeek-R1", regime=None, input_tokens=2000.0, output_tokens=500.0, concurrency=16.0)
+    d16 = pushforward.scenario_draws(post, md.catalogs, pushforward.Scenario(gpus=16, **kw), 0, traces)
+    d144 = pushforward.scenario_draws(post, md.catalogs, pushforward.Scenario(gpus=144, **kw), 0, traces)
+    for name in ("eta_bw", "eta_c", "step_overhead"):
+        assert np.allclose(getattr(d16, name), getattr(d144, name)), name
+    # more GPUs share the weights: a shorter decode step at the same requests per GPU
+    _, t16 = d16.point(np.arange(d16.size), math.log(2000.0), math.log(500.0))
+    _, t144 = d144.point(np.arange(d144.size), math.log(2000.0), math.log(500.0))
+    assert np.all(t144["t_step"] < t16["t_step"])

@@ -137,7 +137,7 @@ ModelOpt = Annotated[Optional[str], typer.Option("--model", help="Catalog model 
 TotalOpt = Annotated[Optional[float], typer.Option("--total-params", min=0.01, help="Total parameters, billions.")]
 ActiveOpt = Annotated[Optional[float], typer.Option("--active-params", min=0.01, help="Active parameters per token, billions.")]
 MoeOpt = Annotated[bool, typer.Option("--moe", help="The model is a mixture of experts.")]
-HardwareOpt = Annotated[str, typer.Option("--hardware", help="Accelerator id (H100, H200, B200, A100).")]
+HardwareOpt = Annotated[str, typer.Option("--hardware", help="Accelerator id from hardware.csv (H100, H200, B200, GB200, A100, H800, B300, GB300, MI300X, MI325X, MI355X, TPUv5e, TPUv5p, TPUv6e, TPUv7).")]
 ServingOpt = Annotated[str, typer.Option("--serving", help="production, production_disaggregated, steady_state or vendor_max_benchmark.")]
 DeploymentOpt = Annotated[str, typer.Option("--deployment", help="hyperscale or typical.")]
 InTokOpt = Annotated[Optional[float], typer.Option("--input-tokens", min=1)]

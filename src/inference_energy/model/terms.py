@@ -17,6 +17,16 @@ from . import laws
 POWER_REF_LOG_CONCURRENCY = math.log(32.0)
 #: The step overhead prior is per 64 layers.
 OVERHEAD_REF_LAYERS = 64.0
+#: Tensor parallelism stops at the scale-up domain of a node (8 GPUs on HGX, and every
+#: calibration row has at most 8 GPUs per replica): a larger replica adds expert or data
+#: parallelism, whose per-step cost the slopes fitted on TP <= 8 do not describe, so their
+#: effect is held at its 8-GPU value beyond it (docs/limitations.md).
+MAX_TP_LOG_GPUS = math.log(8.0)
+
+
+def parallel_log_gpus(xp, log_n):
+    """ln of the GPUs the communication slopes see: the replica's, at most 8."""
+    return xp.minimum(log_n, MAX_TP_LOG_GPUS)
 
 
 def efficiencies(xp, at, h, m, s, low_precision, log_n, layers):
@@ -24,6 +34,7 @@ def efficiencies(xp, at, h, m, s, low_precision, log_n, layers):
 
     ``m=None``: a model outside the catalog (its effect is the caller's to add, or 0).
     """
+    log_n = parallel_log_gpus(xp, log_n)
     logit_bw = (at("eff_bw_intercept") + at("eff_bw_hardware_effect", h) + at("eff_bw_serving_effect", s)
                 + at("eff_bw_low_precision") * low_precision + at("eff_bw_parallel_slope") * log_n)
     if m is not None:
@@ -37,6 +48,7 @@ def efficiencies(xp, at, h, m, s, low_precision, log_n, layers):
 
 def power_logit(xp, at, h, m, low_precision, log_n, log_concurrency, x_size):
     """logit of decode GPU power / TDP at ``log_concurrency`` requests per GPU."""
+    log_n = parallel_log_gpus(xp, log_n)
     logit = (at("power_intercept") + at("power_hardware_effect", h)
              + at("power_concurrency_slope") * (log_concurrency - POWER_REF_LOG_CONCURRENCY)
              + at("power_size_slope") * x_size + at("power_low_precision") * low_precision
