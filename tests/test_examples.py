@@ -93,12 +93,12 @@ def check_sensitivity(workdir: Path, out: str) -> None:
     assert set(preset) == {"output tokens", "power utilization", "PUE"}
     assert calibrated["output tokens"] > calibrated["operator PUE"]
     assert preset["output tokens"] > 0.5  # the paper's spread is the query's length
-    for text in ("Validity check", "Power-scaling", "the prior decides", "host_ratio", "saturation_log_c0"):
+    for text in ("Validity check", "Power-scaling", "the prior decides", "host_ratio", "step_overhead"):
         assert text in out, text
 
 
 def check_load_posterior(workdir: Path, out: str) -> None:
-    for text in ("/posterior", "/energy", "median_query_energy [Wh]", "gpu_tdp [W]", "long / traditional",
+    for text in ("/posterior", "/energy", "median_query_energy [Wh]", "hardware_tdp [W]", "long / traditional",
                  "fleet_energy", "GWh/day"):
         assert text in out, text
     fitted = json.loads((workdir / "energy_prior_median.json").read_text())

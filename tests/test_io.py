@@ -118,4 +118,4 @@ def test_netcdf_tools_read_the_header(tree, tmp_path):
     path = store.save(tree, tmp_path / "run.nc")
     header = subprocess.run(["ncdump", "-h", str(path)], capture_output=True, text=True, check=True).stdout
     assert "group: draws" in header and 'energy:units = "Wh"' in header
-    assert ':schema_version = "1.0"' in header
+    assert f':schema_version = "{SCHEMA_VERSION}"' in header
