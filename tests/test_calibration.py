@@ -102,6 +102,24 @@ def test_estimate_from_the_file(calibration_file):
     assert f["p95"] / f["p5"] > f["median_p95"] / f["median_p5"]
 
 
+
+@pytest.mark.parametrize("name", ["Llama 3.1 70B", "meta-llama/Llama-3.1-70B-Instruct"])
+def test_estimate_takes_model_names_as_users_write_them(calibration_file, name):
+    path, _ = calibration_file
+    run = subprocess.run([sys.executable, "-m", "inference_energy.cli", "estimate", "--posterior", str(path),
+                          "--model", name, "--regime", "traditional", "--scope", "facility", "--format", "json"],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    assert json.loads(run.stdout)["results"][0]["model"] == "Llama-3.1-70B"
+
+
+def test_estimate_suggests_the_id_of_a_misspelt_model(calibration_file):
+    path, _ = calibration_file
+    run = subprocess.run([sys.executable, "-m", "inference_energy.cli", "estimate", "--posterior", str(path),
+                          "--model", "Lama-3.1-70B", "--regime", "traditional"], capture_output=True, text=True)
+    assert run.returncode != 0 and "did you mean Llama-3.1-70B" in run.stderr
+
+
 def test_prior_only_run_is_a_preset_wider_than_the_posterior(calibration_file, tmp_path):
     path, _ = calibration_file
     prior_path = tmp_path / "prior.nc"

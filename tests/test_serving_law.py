@@ -202,3 +202,32 @@ def test_communication_slopes_stop_at_the_tensor_parallel_domain(prior_posterior
     _, t16 = d16.point(np.arange(d16.size), math.log(2000.0), math.log(500.0))
     _, t144 = d144.point(np.arange(d144.size), math.log(2000.0), math.log(500.0))
     assert np.all(t144["t_step"] < t16["t_step"])
+
+
+@pytest.mark.parametrize("name", ["Llama 3.1 70B", "meta-llama/Llama-3.1-70B-Instruct", "llama-3.1-70b",
+                                  "LLAMA_3.1_70B", "Llama-3.1-70B-Instruct-FP8"])
+def test_model_names_as_users_write_them(cat, name):
+    from inference_energy.model.catalog import resolve_model
+
+    assert resolve_model(name, cat.models) == "Llama-3.1-70B"
+
+
+def test_a_misspelt_or_unknown_model_gets_the_closest_ids(cat):
+    from inference_energy.model.catalog import resolve_model
+
+    assert resolve_model("Qwen/Qwen3-235B-A22B-Instruct-2507-FP8", cat.models) == "Qwen3-235B-A22B-Instruct-2507"
+    with pytest.raises(ValueError, match=r"unknown model 'Lama-3.1-70B'; did you mean Llama-3.1-70B"):
+        resolve_model("Lama-3.1-70B", cat.models)
+    with pytest.raises(ValueError, match=r"unknown model 'gpt-4o'"):
+        resolve_model("gpt-4o", cat.models)
+
+
+def test_the_push_forward_accepts_a_hugging_face_id(prior_posterior):
+    post, md = prior_posterior
+    sc = pushforward.Scenario(model="meta-llama/Llama-3.1-70B-Instruct", regime=None, input_tokens=500.0,
+                              output_tokens=200.0)
+    d = pushforward.energy_draws(post, md.catalogs, tokens.trace_lengths(md), sc, queries=2, seed=1)
+    same = pushforward.energy_draws(post, md.catalogs, tokens.trace_lengths(md),
+                                    pushforward.Scenario(model="Llama-3.1-70B", regime=None, input_tokens=500.0,
+                                                         output_tokens=200.0), queries=2, seed=1)
+    assert np.array_equal(d["facility"], same["facility"])

@@ -67,8 +67,10 @@ def estimate(
     from ..posterior.calibration_file import open_calibration
     from ..posterior.notes import estimate_notes, typical_lengths
     from ..posterior.pushforward import energy_draws, scenario_draws, summarize_scenario
+    from ..posterior.scenario import canonical
 
     post, cat, traces = open_calibration(load(posterior))
+    sc = canonical(sc, cat)
     draws = energy_draws(post, cat, traces, sc, queries=queries, seed=seed)
     scopes = ("gpu", "node", "it", "facility") if scope is Scope.all else (scope.value,)
     records = summarize_scenario(draws, sc, scopes)

@@ -54,6 +54,39 @@ HARDWARE_FIELDS = {
 }
 
 
+#: Suffixes of repository names that do not change the architecture (checkpoints of one model).
+NAME_SUFFIXES = ("instruct", "fp8", "hf", "chat", "base")
+
+
+def _name_key(text: str) -> str:
+    """Lower case, no organisation prefix, letters, digits and dots only: "Llama 3.1 70B" ~ "llama-3.1-70b"."""
+    base = text.strip().rsplit("/", 1)[-1].lower()
+    return "".join(ch for ch in base if ch.isalnum() or ch == ".")
+
+
+def resolve_model(name: str, models: list[str]) -> str:
+    """The catalog id a user means: case, spaces, hyphens and underscores ignored; a Hugging Face id
+    (``meta-llama/Llama-3.1-70B-Instruct``) or a checkpoint suffix (-Instruct, -FP8, -hf) accepted.
+    A miss is a ValueError that names the closest ids."""
+    import difflib
+
+    keys: dict[str, str] = {}
+    for m in models:
+        keys.setdefault(_name_key(m), m)
+    key = _name_key(name)
+    while key:
+        if key in keys:
+            return keys[key]
+        stripped = next((key[: -len(s)] for s in NAME_SUFFIXES if key.endswith(s) and len(key) > len(s)), None)
+        if stripped is None:
+            break
+        key = stripped
+    close = difflib.get_close_matches(_name_key(name), list(keys), n=3, cutoff=0.6)
+    hint = f"did you mean {', '.join(keys[c] for c in close)}? " if close else ""
+    raise ValueError(f"unknown model {name!r}; {hint}known: {', '.join(models)}; "
+                     "or give --active-params (and --total-params)")
+
+
 def precision_name(text: str | None) -> str:
     """Canonical precision of a table cell or a CLI option (bf16, fp8, nvfp4, mxfp4)."""
     key = (text or "bf16").strip().lower()

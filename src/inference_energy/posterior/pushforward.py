@@ -24,7 +24,7 @@ from ..model.observations import SERVING
 from .tokens import TraceLengths
 
 from .scenario import (DEFAULT_CARBON, DEFAULT_CONCURRENCY, DEFAULT_INTERACTIVITY, DEFAULT_INTERACTIVITY_SOURCE,
-                       DEFAULT_WUE, PRODUCTION, REGIME_WORKLOAD, Scenario, _check, architecture)
+                       DEFAULT_WUE, PRODUCTION, REGIME_WORKLOAD, Scenario, _check, architecture, canonical)
 
 
 def _tokens(sc: Scenario, post: xr.Dataset, traces: dict, rng, shape) -> tuple[np.ndarray, np.ndarray]:
@@ -145,6 +145,7 @@ def scenario_draws(post: xr.Dataset, cat: Catalogs, sc: "Scenario", rng: np.rand
     spread (``rng``, first), so its uncertainty is wider, as it should be; an
     accelerator without data has effects drawn from the hierarchical prior.
     """
+    sc = canonical(sc, cat)
     _check(sc, cat)
     rng = np.random.default_rng(rng)
     S = _n_draws(post)
@@ -221,6 +222,7 @@ def energy_draws(post: xr.Dataset, cat: Catalogs, traces: dict[tuple[str, str], 
     the regime) and one new operator of the deployment class (its PUE).
     """
     rng = np.random.default_rng(seed)
+    sc = canonical(sc, cat)
     d = scenario_draws(post, cat, sc, rng, traces)
     S = d.size
     lin, lout = _tokens(sc, post, traces, rng, (S, queries))

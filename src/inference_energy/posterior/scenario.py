@@ -6,11 +6,11 @@ Part of the posterior layer; imports the model layer's catalog only.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..model.catalog import Catalogs, generic_architecture, precision_name
+from ..model.catalog import Catalogs, generic_architecture, precision_name, resolve_model
 from ..model.observations import SERVING
 
 REGIME_WORKLOAD = {"traditional": "chat", "long": "reasoning", "code": "code", None: "chat"}
@@ -72,12 +72,19 @@ class Scenario:
         return self.regime or f"in{self.input_tokens:g}/out{self.output_tokens:g}"
 
 
+def canonical(sc: Scenario, cat: Catalogs) -> Scenario:
+    """The scenario with its model written as the catalog's id (see ``catalog.resolve_model``)."""
+    if sc.model is None or sc.model in cat.models:
+        return sc
+    return replace(sc, model=resolve_model(sc.model, cat.models))
+
+
 def _check(sc: Scenario, cat: Catalogs) -> None:
     if sc.model is None and sc.active_params_b is None:
         raise ValueError("give a catalog model or --active-params (and --total-params)")
     if sc.model is not None and sc.model not in cat.models:
-        raise ValueError(f"unknown model {sc.model!r}; known: {', '.join(cat.models)}; "
-                         "or give --total-params/--active-params")
+        resolve_model(sc.model, cat.models)  # raises, naming the closest ids
+        raise ValueError(f"model {sc.model!r} is not a catalog id: pass the scenario through canonical() first")
     if sc.model is None and sc.active_params_b <= 0:
         raise ValueError(f"--active-params must be positive (got {sc.active_params_b:g})")
     if sc.model is None and sc.total_params_b is not None and sc.total_params_b < sc.active_params_b:
