@@ -12,7 +12,6 @@ import numpy as np
 
 from . import laws, terms
 from .observations import Group, ModelData
-from .pymc_model import REFERENCE_HARDWARE  # noqa: F401  (the power effects are relative to it)
 
 
 def flat_draws(post) -> dict[str, np.ndarray]:
@@ -33,18 +32,8 @@ def predict_rows(draws: dict[str, np.ndarray], md: ModelData, g: Group) -> dict[
     of ``g`` under every draw, each (S, rows); noise-free (the law's mean)."""
     cat = md.catalogs
     at = _accessor(draws)
-    m, h = g.array("model", int), g.array("hardware", int)
-    arch = {k: v[m] for k, v in cat.model_arrays.items()}
-    task = g.array("task", int)
-    inp = np.where(task >= 0, at("task_input_tokens", np.maximum(task, 0)), g.array("input"))
-    n = g.array("replica_gpus")
-    batch = g.array("batch")
-    op = {"n_gpus": n, "input": inp, "cached": g.array("cached"), "output": g.array("output"),
-          "weight_bytes": g.array("weight_bytes"), "kv_bytes": g.array("kv_bytes")}
-    hw = {"peak_flops": g.array("peak_flops"), "attention_flops": g.array("attention_flops"),
-          "bandwidth": cat.hardware_arrays["bandwidth"][h], "hbm_bytes": cat.hardware_arrays["hbm_bytes"][h]}
-    fit = laws.memory_batch(np, arch, hw, n, inp + op["output"], op["weight_bytes"], op["kv_bytes"])
-    op["batch"] = np.where(batch > 0, batch, laws.smooth_min(np, at("vendor_batch_cap") * n, fit))
+    m, h, arch, hw, op = terms.row_point(np, at, cat, g)
+    n = op["n_gpus"]
     log_n = np.log(n)
     eff = terms.efficiencies(np, at, h, m, g.array("serving", int), g.array("low_precision"), log_n,
                              terms.attention_layers(arch))

@@ -119,28 +119,6 @@ def coords_for(md: ModelData) -> dict[str, list]:
     }
 
 
-def _row_point(g, cat, task_input, cap):
-    """Architecture, accelerator and operating point of every row of group ``g`` (PyTensor where latent)."""
-    m, h = g.array("model", int), g.array("hardware", int)
-    arch = {k: v[m] for k, v in cat.model_arrays.items()}
-    task = g.array("task", int)
-    given = g.array("input")
-    inp = pt.switch(task >= 0, task_input[np.maximum(task, 0)], given) if (task >= 0).any() else given
-    n = g.array("replica_gpus")
-    batch = g.array("batch")
-    op = {"n_gpus": n, "input": inp, "cached": g.array("cached"), "output": g.array("output"),
-          "weight_bytes": g.array("weight_bytes"), "kv_bytes": g.array("kv_bytes")}
-    hw = {"peak_flops": g.array("peak_flops"), "attention_flops": g.array("attention_flops"),
-          "bandwidth": cat.hardware_arrays["bandwidth"][h],
-          "hbm_bytes": cat.hardware_arrays["hbm_bytes"][h]}
-    if (batch <= 0).any():  # as many requests as fit, up to the stack's cap
-        fit = laws.memory_batch(pt, arch, hw, n, inp + op["output"], op["weight_bytes"], op["kv_bytes"])
-        op["batch"] = pt.switch(batch > 0, batch, laws.smooth_min(pt, cap * n, fit))
-    else:
-        op["batch"] = batch
-    return m, h, arch, hw, op
-
-
 def build_model(md: ModelData, priors: dict | None = None) -> pm.Model:
     """The PyMC model of ``md`` with default priors overridden by ``priors``."""
     p = resolve(priors)
@@ -161,8 +139,8 @@ def build_model(md: ModelData, priors: dict | None = None) -> pm.Model:
                          dims="serving")
         pm.Deterministic("eff_compute_serving_effect",
                          _serving_effect(_rv(p, "eff_compute_serving", "serving_offset")), dims="serving")
-        cap = _rv(p, "vendor_batch_cap")
-        task_input = _rv(p, "task_input_tokens", "task")
+        _rv(p, "vendor_batch_cap")
+        _rv(p, "task_input_tokens", "task")
         noise = _rv(p, "throughput_noise", "noise_kind")
         itl_noise = _rv(p, "itl_noise")
 
@@ -177,7 +155,7 @@ def build_model(md: ModelData, priors: dict | None = None) -> pm.Model:
         at = lambda name, index=None: model[name] if index is None else model[name][index]  # noqa: E731
 
         def law(g):
-            m, h, arch, hw, op = _row_point(g, cat, task_input, cap)
+            m, h, arch, hw, op = terms.row_point(pt, at, cat, g)
             log_n = np.log(op["n_gpus"])
             eff = terms.efficiencies(pt, at, h, m, g.array("serving", int), g.array("low_precision"), log_n,
                                      terms.attention_layers(arch))

@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import math
 
+import numpy as np
+
 from . import laws
 
 #: Power-fraction law reference: 32 requests in flight per GPU.
@@ -56,6 +58,31 @@ def power_logit(xp, at, h, m, low_precision, log_n, log_concurrency, x_size):
     if m is not None:
         logit = logit + at("power_model_effect", m)
     return logit
+
+
+def row_point(xp, at, cat, g):
+    """Architecture, accelerator and operating point of every row of a calibration group ``g``.
+
+    A row without published input length takes its task's latent length; a row without a batch
+    (a vendor maximum) runs at as many requests as fit, up to the stack's cap.  Returns
+    (model index, hardware index, arch, hw, op) for ``laws.serving``.
+    """
+    m, h = g.array("model", int), g.array("hardware", int)
+    arch = {k: v[m] for k, v in cat.model_arrays.items()}
+    task = g.array("task", int)
+    inp = g.array("input")
+    if (task >= 0).any():
+        inp = xp.where(task >= 0, at("task_input_tokens", np.maximum(task, 0)), inp)
+    n = g.array("replica_gpus")
+    batch = g.array("batch")
+    op = {"n_gpus": n, "input": inp, "cached": g.array("cached"), "output": g.array("output"),
+          "weight_bytes": g.array("weight_bytes"), "kv_bytes": g.array("kv_bytes"), "batch": batch}
+    hw = {"peak_flops": g.array("peak_flops"), "attention_flops": g.array("attention_flops"),
+          "bandwidth": cat.hardware_arrays["bandwidth"][h], "hbm_bytes": cat.hardware_arrays["hbm_bytes"][h]}
+    if (batch <= 0).any():
+        fit = laws.memory_batch(xp, arch, hw, n, inp + op["output"], op["weight_bytes"], op["kv_bytes"])
+        op["batch"] = xp.where(batch > 0, batch, laws.smooth_min(xp, at("vendor_batch_cap") * n, fit))
+    return m, h, arch, hw, op
 
 
 def attention_layers(arch):

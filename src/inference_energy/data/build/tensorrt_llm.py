@@ -12,6 +12,9 @@ Two versions of the page, each transcribed table by table into
 Every request has exactly the stated lengths (input and output sd 0) and requests are
 queued at once, so the batch is what the engine fits: ``concurrency`` is left empty.
 Accelerators outside the catalog (RTX 6000 Pro) are left out.
+
+Neither page carries a date: ``date`` is the year of the release it documents (v1.0: 2025) and,
+for the main-branch page, the year it was read (2026); the commit in ``source_url`` is exact.
 """
 
 from __future__ import annotations
