@@ -31,6 +31,9 @@ UNIT_DIMENSION = {u: dim for dim, units in UNITS.items() for u in units}
 #: Observation quantities and the dimension each must be measured in.
 QUANTITIES: dict[str, str] = {
     "output_throughput": "throughput",
+    "input_throughput": "throughput",
+    "output_speed_per_user": "throughput",
+    "load_factor": "fraction",
     "energy_per_query": "energy",
     "energy_per_output_token": "energy",
     "gpu_power": "power",
@@ -52,7 +55,7 @@ SCOPES = ("gpu", "node", "it", "facility", "workload", "grid")
 SERVING = ("vendor_max_benchmark", "vendor_benchmark", "steady_state", "production",
            "production_disaggregated", "unknown")
 WORKLOADS = ("chat", "reasoning", "code", "fixed", "mixed", "unknown")
-COMPONENTS = ("total", "accelerator", "host", "idle", "overhead")
+COMPONENTS = ("total", "accelerator", "host", "idle", "overhead", "prefill", "decode")
 DEPLOYMENTS = ("hyperscale", "typical")
 ROLES = ("likelihood", "comparison")
 ARCHITECTURES = ("dense", "moe", "hybrid")
@@ -165,6 +168,10 @@ OBSERVATION_SCHEMA = _cols(
            doc="replicas the GPUs form (each holds the weights; default 1)"),
     Column("cached_input_tokens", float, required=False, nonempty=False,
            doc="input tokens per request served from a prefix cache (default 0)"),
+    Column("replica_gpus", int, required=False, nonempty=False, positive=True,
+           doc="GPUs one replica spans when the figure covers part of it (default num_gpus / data_parallel)"),
+    Column("kv_precision", required=False, nonempty=False,
+           doc="precision of the KV cache and attention when it differs from the stack's default"),
     Column("serving", choices=SERVING, doc="how the figure was obtained"),
     Column("workload", required=False, nonempty=False, choices=WORKLOADS,
            doc="kind of requests: chat, reasoning, code, fixed (synthetic lengths), mixed, unknown"),
@@ -173,7 +180,8 @@ OBSERVATION_SCHEMA = _cols(
     Column("deployment", required=False, nonempty=False, choices=DEPLOYMENTS,
            doc="deployment class of a PUE/WUE figure: hyperscale or typical"),
     Column("component", required=False, nonempty=False, choices=COMPONENTS,
-           doc="part of an energy breakdown: total (default), accelerator, host, idle, overhead"),
+           doc="part of an energy breakdown: total (default), accelerator, host, idle, overhead; "
+               "of a disaggregated service's throughput: prefill or decode (that phase's GPUs alone)"),
     Column("uncertainty", float, nonempty=False, positive=True,
            doc="observation sd on the natural-log scale; empty: the model's default for the serving kind"),
     Column("role", choices=ROLES, doc="likelihood (calibration data) or comparison (shown, never fitted)"),
@@ -181,8 +189,26 @@ OBSERVATION_SCHEMA = _cols(
     *_PROVENANCE,
 )
 
+CLOSED_MODEL_SCHEMA = _cols(
+    Column("id", doc="the provider's API name, lower case (gpt-4o, gemini-2.5-flash, claude-sonnet-4)"),
+    Column("provider", doc="who serves it (openai, google, anthropic, ...): keys its disclosure, if any"),
+    Column("aliases", nonempty=False, doc="other names users write (dated snapshots, router prefixes), ';'-separated"),
+    Column("active_params_b_low", float, positive=True, doc="active parameters, billions: low end of the cited estimates"),
+    Column("active_params_b_high", float, positive=True, doc="active parameters, billions: high end"),
+    Column("total_params_b_low", float, positive=True, doc="total parameters, billions: low end"),
+    Column("total_params_b_high", float, positive=True, doc="total parameters, billions: high end"),
+    Column("moe", nonempty=False, choices=("true", "false"), doc="mixture of experts (empty: not known)"),
+    Column("hardware", references="hardware", doc="the accelerator it most likely runs on"),
+    Column("pue_operator", doc="whose data centres (an operator of the PUE rows)"),
+    Column("date", doc="the model's release date (YYYY-MM-DD)"),
+    Column("source", doc="who published the estimates, in words"),
+    *_PROVENANCE[:1], *_PROVENANCE[2:],
+)
+
 CATALOG_FILES = ("models.csv", "hardware.csv")
-SCHEMAS = {"models.csv": MODEL_SCHEMA, "hardware.csv": HARDWARE_SCHEMA}
+#: Catalogs a data directory may leave out.
+OPTIONAL_CATALOG_FILES = ("closed_models.csv",)
+SCHEMAS = {"models.csv": MODEL_SCHEMA, "hardware.csv": HARDWARE_SCHEMA, "closed_models.csv": CLOSED_MODEL_SCHEMA}
 
 
 def schema_for(path: Path) -> tuple[Column, ...]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .schema import (CATALOG_FILES, OBSERVATION_SCHEMA, QUANTITIES, UNIT_DIMENSION, UNITS, Column,
+from .schema import (CATALOG_FILES, OBSERVATION_SCHEMA, OPTIONAL_CATALOG_FILES, QUANTITIES, UNIT_DIMENSION, UNITS, Column,
                      schema_for)
 
 #: The shipped tables (``calibration_data/`` at the repository root, linked into the package).
@@ -139,6 +139,7 @@ class CalibrationData:
     hardware: Table
     observations: dict[str, Table]
     sha256: str
+    closed_models: Table | None = None  # closed services by name (closed_models.csv), if any
 
     def model(self, model_id: str) -> dict[str, Any]:
         """The models.csv row of ``model_id``; KeyError naming the known ids if absent."""
@@ -221,12 +222,13 @@ def load(directory: Path | str | None = None, extra: list[Path] | None = None) -
     _check_unique_ids(models)
     _check_unique_ids(hardware)
     catalogs = {"model": set(models.column("id")), "hardware": set(hardware.column("id"))}
-    files = [p for p in sorted(directory.glob("*.csv")) if p.name not in CATALOG_FILES]
+    closed = _closed_models(directory / "closed_models.csv", catalogs["hardware"])
+    files = [p for p in sorted(directory.glob("*.csv")) if p.name not in CATALOG_FILES + OPTIONAL_CATALOG_FILES]
     files += [Path(p) for p in (extra or [])]
     observations: dict[str, Table] = {}
     seen: dict[str, str] = {}
     for path in files:
-        if path.name in observations or path.name in CATALOG_FILES:
+        if path.name in observations or path.name in CATALOG_FILES + OPTIONAL_CATALOG_FILES:
             raise DataError(path, f"has the same file name as a table already loaded ({path.name}); tables are "
                                   "known by file name, so rename the new file")
         table = read_table(path, OBSERVATION_SCHEMA)
@@ -239,5 +241,27 @@ def load(directory: Path | str | None = None, extra: list[Path] | None = None) -
         for p in extra:
             h.update(Path(p).read_bytes())
         digest = h.hexdigest()
-    return CalibrationData(directory, models, hardware, observations, digest)
+    return CalibrationData(directory, models, hardware, observations, digest, closed)
+
+
+def _closed_models(path: Path, hardware: set[str]) -> Table | None:
+    """The closed-model catalog, if the directory has one: ranges in order, active within total."""
+    if not path.is_file():
+        return None
+    table = read_table(path)
+    _check_unique_ids(table)
+    for row in table.rows:
+        if row["hardware"] not in hardware:
+            raise DataError(path, f"unknown hardware {row['hardware']!r}; use one of {', '.join(sorted(hardware))}",
+                            row["_row"], "hardware", row["_line"])
+        for kind in ("active", "total"):
+            if row[f"{kind}_params_b_low"] > row[f"{kind}_params_b_high"]:
+                raise DataError(path, f"{kind}_params_b_low is above {kind}_params_b_high", row["_row"],
+                                f"{kind}_params_b_low", row["_line"])
+        for end in ("low", "high"):
+            if row[f"active_params_b_{end}"] > row[f"total_params_b_{end}"]:
+                raise DataError(path, "a model cannot use more parameters per token than it has "
+                                      f"(active_params_b_{end} > total_params_b_{end})", row["_row"],
+                                f"active_params_b_{end}", row["_line"])
+    return table
 

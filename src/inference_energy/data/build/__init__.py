@@ -10,7 +10,8 @@ never drift from its sources.  The builders:
 - ``mlenergy``: every ML.ENERGY v3 configuration -> ``mlenergy_v3.csv``;
 - ``tensorrt_llm``: NVIDIA's TensorRT-LLM performance tables -> ``tensorrt_llm.csv``;
 - ``measurements`` and ``measurement_rows``: published measurements -> ``measurements.csv``,
-  each figure checked against the text of its reference row.
+  each figure checked against the text of its reference row;
+- ``production``: operators' production telemetry, kept as verbatim excerpts -> ``production.csv``.
 
 Part of the data layer: imports nothing of the package above ``data``.
 ``hardware.csv`` and ``grid_carbon.csv`` are written by hand and not built.
@@ -22,13 +23,14 @@ import os
 import tempfile
 from pathlib import Path
 
-from .common import ARCHITECTURE_COLUMNS, MODEL_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_COLUMNS_FULL, BuildError, read_csv, write_csv
+from .common import ARCHITECTURE_COLUMNS, EXTENDED_COLUMNS, MODEL_COLUMNS, OBSERVATION_COLUMNS, OBSERVATION_COLUMNS_FULL, BuildError, read_csv, write_csv
 from .measurement_rows import (add_disclosures, add_facilities, add_power, add_reasoning_lengths,
                                add_throughput_and_tokens, add_utilisation)
 from .measurements import SKIPPED, Measurements
 from .mlenergy import build_mlenergy
 from .models import build_models, with_architecture
 from .paper_table import build_paper_throughput
+from .production import PRODUCTION_COLUMNS, build_production
 from .tensorrt_llm import build_tensorrt_llm
 
 #: The reference data of a source checkout (``reference_data/`` beside ``src/``).
@@ -39,6 +41,8 @@ SEED = "seed"
 ARCHITECTURES = "architectures"
 #: NVIDIA's TensorRT-LLM performance overview, transcribed table by table.
 TENSORRT_LLM = "tensorrt_llm"
+#: Operators' production telemetry, as verbatim excerpts of what they published.
+PRODUCTION = "production"
 
 __all__ = ["BuildError", "DEFAULT_REFERENCE_DIR", "build_measurements", "build_tables", "check", "write_tables"]
 
@@ -76,8 +80,9 @@ def build_tables(reference: Path | str | None = None) -> dict[str, tuple[list[st
             build_models(configs, {r["model"] for r in measurements}),
             read_csv(root / ARCHITECTURES / "model_architectures.csv"))),
         "mlenergy_v3.csv": (OBSERVATION_COLUMNS_FULL, build_mlenergy(configs)),
-        "measurements.csv": (OBSERVATION_COLUMNS_FULL, measurements),
+        "measurements.csv": (EXTENDED_COLUMNS, measurements),
         "tensorrt_llm.csv": (OBSERVATION_COLUMNS_FULL, build_tensorrt_llm(root / TENSORRT_LLM)),
+        "production.csv": (PRODUCTION_COLUMNS, build_production(root / PRODUCTION)),
     }
 
 

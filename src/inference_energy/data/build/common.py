@@ -29,6 +29,9 @@ OBSERVATION_COLUMNS_FULL = [
     "role", "source", "source_url", "date", "evidence", "note",
 ]
 
+#: The tables of operators' figures add where a figure covers part of a replica and the KV precision.
+EXTENDED_COLUMNS = OBSERVATION_COLUMNS_FULL[:15] + ["replica_gpus", "kv_precision"] + OBSERVATION_COLUMNS_FULL[15:]
+
 MODEL_COLUMNS = ["id", "name", "total_params_b", "active_params_b", "architecture",
                  "source_url", "date", "evidence", "note"]
 #: The architecture columns joined from reference_data/architectures/ (see models.py).

@@ -156,13 +156,17 @@ def add_power(m: Measurements) -> None:
 def add_throughput_and_tokens(m: Measurements) -> None:
     """C: throughput beyond ML.ENERGY, and token lengths."""
     m.add("C06", quantity="output_throughput", value="10000", unit="tokens/s", statistic="point", scope="gpu",
-          model="DeepSeek-R1", hardware="GB200", num_gpus="1", concurrency="200", input_tokens="8192",
-          output_tokens="1024", serving="production_disaggregated", workload="fixed", role="likelihood",
+          model="DeepSeek-R1", hardware="GB200", num_gpus="1", replica_gpus="72", concurrency="200", input_tokens="8192",
+          output_tokens="1024", serving="production_disaggregated", workload="fixed", role="comparison",
           uncertainty="0.3", source="NVIDIA technical blog on the SemiAnalysis InferenceMAX v1 benchmark",
           cite=["~10,000", "at 50 tok/s per user", "8K in/1K out"],
           note="~10,000 output tokens/s per GPU read from a vendor blog; GB200 NVL72 (Grace-Blackwell rack); "
                "concurrency 200 = 10,000 tok/s per GPU / 50 tok/s per user (users in flight per GPU, derived here); "
-               "8K in / 1K out nominal, actual lengths 80-100 % of these; TensorRT-LLM/Dynamo; precision not stated")
+               "8K in / 1K out nominal, actual lengths 80-100 % of these; TensorRT-LLM/Dynamo; precision not stated; "
+               "replica: the NVL72 rack (72 GPUs, wide expert parallelism; the prefill/decode split is not given); "
+               "a comparison: the blog does not say whether 'per GPU' counts the prefill GPUs or 'tokens' the "
+               "8K input, and the serving law puts 8K-token prefill on all 72 GPUs at ~1.8k output tokens/s "
+               "per GPU, so the reading decides a factor of up to 9")
     m.add("C09", quantity="output_throughput", value="865000", unit="tokens/s", statistic="point", scope="gpu",
           model="Llama-2-70B", hardware="GB200", num_gpus="72", serving="vendor_max_benchmark", workload="fixed",
           role="comparison", uncertainty="0.2", source="Microsoft Azure HPC blog (ND GB200 v6)", cite="865,000",

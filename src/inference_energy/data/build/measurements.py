@@ -8,7 +8,7 @@ reason.
 
 from __future__ import annotations
 
-from .common import OBSERVATION_COLUMNS_FULL, BuildError, clean_date, first_url
+from .common import EXTENDED_COLUMNS, BuildError, clean_date, first_url
 
 # --- published measurements -----------------------------------------------------------
 
@@ -69,7 +69,7 @@ SKIPPED = {
 class Measurements:
     """Rows of measurements.csv, each checked against the text of its reference row."""
 
-    DEFAULTS = {c: "" for c in OBSERVATION_COLUMNS_FULL}
+    DEFAULTS = {c: "" for c in EXTENDED_COLUMNS}
 
     def __init__(self, refs: dict[str, dict[str, str]]):
         self.refs = refs
