@@ -169,10 +169,11 @@ def test_likelihood_and_pushforward_evaluate_one_law(model, md):
 def test_every_likelihood_kind_is_an_observed_variable(model, md):
     names = {v.name for v in model.observed_RVs}
     assert names == {"throughput", "inter_token_latency", "gpu_power_fraction", "pue", "energy_per_query",
-                     "reasoning_log_mean"}
+                     "reasoning_log_mean", "load_factor", "output_speed_per_user"}
     sizes = {v.name: model.rvs_to_values[v].data.size if hasattr(model.rvs_to_values[v], "data") else None
              for v in model.observed_RVs}
     assert sizes["throughput"] == len(md.throughput) and sizes["pue"] == len(md.pue)
+    assert sizes["load_factor"] == len(md.load) == 3 and sizes["output_speed_per_user"] == len(md.speed) == 1
 
 
 def test_model_log_density_is_finite_at_the_start(model):

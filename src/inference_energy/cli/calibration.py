@@ -83,8 +83,8 @@ def calibrate(
     output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the calibration (.nc or .zarr).")],
     data: DataOpt = None,
     add_data: Annotated[Optional[list[Path]], typer.Option("--add-data", help="Extra observation tables (new telemetry).")] = None,
-    draws: Annotated[int, typer.Option("--draws", min=100, help="Posterior draws per chain.")] = 1200,
-    tune: Annotated[int, typer.Option("--tune", min=100, help="Tuning steps per chain.")] = 800,
+    draws: Annotated[int, typer.Option("--draws", min=100, help="Posterior draws per chain.")] = 1000,
+    tune: Annotated[int, typer.Option("--tune", min=100, help="Tuning steps per chain.")] = 700,
     chains: Annotated[int, typer.Option("--chains", min=1, help="Chains (run in parallel by nutpie).")] = 4,
     seed: SeedOpt = 2025,
     target_accept: Annotated[float, typer.Option("--target-accept", min=0.5, max=0.999)] = 0.9,
@@ -233,3 +233,74 @@ def update(
                    "--out DIR to see the updated figures", err=True)
 
 
+
+
+@app.command()
+@handle_errors
+def validate(
+    posterior: Annotated[Path, typer.Option("--posterior", help="The calibration to validate.")],
+    output: Annotated[Path, typer.Option("--output", "-o", help="Where to write the results (JSON).")],
+    data: DataOpt = None,
+    source: Annotated[Optional[list[str]], typer.Option("--source", help="Only these production sources (as in the tables' `source` column) [default: all].")] = None,
+    psis: Annotated[bool, typer.Option("--psis", help="Use PSIS-LOO instead of a refit where its Pareto k < 0.7 (fast; see docs/production.md for when it misleads).")] = False,
+    draws: Annotated[int, typer.Option("--draws", min=100, help="Posterior draws per chain of each refit.")] = 500,
+    tune: Annotated[int, typer.Option("--tune", min=100, help="Tuning steps per chain of each refit.")] = 500,
+    chains: Annotated[int, typer.Option("--chains", min=1, help="Chains of each refit.")] = 2,
+    figure: Annotated[Optional[Path], typer.Option("--figure", help="Also save the figure (.png, .svg or .pdf).")] = None,
+    force: ForceOpt = False,
+    format: FormatOpt = Format.table,
+) -> None:
+    """Leave each production source out, refit, and predict its figures: median, 90 % interval, PIT, covered."""
+    for path, suffixes in ((output, (".json",)), (figure, (".png", ".svg", ".pdf"))):
+        if path is not None and path.suffix not in suffixes:
+            _fail(f"{path}: expected a {' or '.join(suffixes)} file")
+        if path is not None and path.exists() and not force:
+            _fail(f"{path} exists; pass --force to replace it")
+    from .. import data as data_mod
+    from ..files.store import load
+    from ..model.calibrate import SamplerConfig
+    from ..model.validate import validate as run
+
+    tree = load(posterior)
+    if tree.attrs.get("kind") != "calibration":
+        _fail(f"{posterior} is not a calibration file; run `inference-energy calibrate` first")
+    tables = data_mod.load(data, extra=[Path(p) for p in json.loads(tree.attrs.get("added_files", "[]"))] or None)
+    if tables.sha256 != tree.attrs["data_sha256"]:
+        _fail(f"{posterior} was calibrated on other data (hash {tree.attrs['data_sha256'][:12]}, these tables "
+              f"{tables.sha256[:12]}); pass the --data DIR it used")
+    settings = json.loads(tree.attrs["config"])
+    config = SamplerConfig(**{**settings["sampler"], "draws": draws, "tune": tune, "chains": chains})
+    stages = _Stages(format is Format.table)
+    result = run(tree, tables, source, refit_all=not psis, config=config, seed=config.seed,
+                 priors=settings["priors"], step=stages)
+    payload = {"posterior": str(posterior), "data_sha256": tables.sha256, "refit": {"draws": draws, "tune": tune,
+               "chains": chains, "psis_where_reliable": psis}, **result.to_dict()}
+    _write_atomically(output, json.dumps(payload, indent=2))
+    if figure is not None:
+        from ..outputs.validation import validation as plot
+
+        fig = plot(payload)
+        fig.savefig(figure, dpi=150, bbox_inches="tight")
+    records = [{**r, "interval": f"{r['p5']:.3g} - {r['p95']:.3g}"} for r in payload["rows"]]
+    s = payload["summary"]
+    _emit(records, format, "Leave-one-source-out predictions of production figures (each in its published unit)",
+          [("row", "row"), ("source", "source"), ("quantity", "quantity"), ("unit", "unit"), ("observed", "observed"),
+           ("p50", "predicted P50"), ("interval", "predicted P5-P95"), ("pit", "PIT"), ("covered", "covered"),
+           ("method", "method")],
+          {"summary": s, "note": f"{s['sources_covered']} of {s['sources']} sources and {s['rows_covered']} of "
+                                 f"{s['rows']} figures inside their 90 % interval; wrote {output}"})
+    failed = [src for src, d in result.refits.items() if not d["passed"]]
+    if failed:
+        typer.echo(f"warning: the refits without {'; '.join(failed)} failed the diagnostics gate: their predictions "
+                   "are less reliable (more --tune/--draws)", err=True)
+
+
+def _write_atomically(path: Path, text: str) -> None:
+    import os
+    import tempfile
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    with os.fdopen(fd, "w") as fh:
+        fh.write(text + "\n")
+    os.replace(tmp, path)

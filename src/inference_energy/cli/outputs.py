@@ -17,15 +17,18 @@ class FigureFormat(str, Enum):
     pdf = "pdf"
 
 
-def _gather(posterior: Optional[Path], preset: Optional[str], draws, seed, data, step):
+def _gather(posterior: Optional[Path], preset: Optional[str], draws, seed, data, step, validation=None):
     """The tree a report or figure set is drawn from: a calibration file or a preset run."""
     if (preset is None) == (posterior is None):
         _fail("give exactly one of --posterior FILE or --preset NAME")
-    from ..outputs.report import gather_calibration, gather_preset
+    if validation is not None and posterior is None:
+        _fail("--validation goes with --posterior: it validates a calibration")
+    from ..outputs.report import attach_validation, gather_calibration, gather_preset
 
     # default seeds as the other commands: 0 for a posterior (estimate, sensitivity), 42 for a preset (simulate)
     if posterior is not None:
-        return gather_calibration(posterior, seed=0 if seed is None else seed, step=step), str(posterior)
+        tree = gather_calibration(posterior, seed=0 if seed is None else seed, step=step)
+        return (attach_validation(tree, validation) if validation is not None else tree), str(posterior)
     return (gather_preset(preset, data, draws=draws, seed=42 if seed is None else seed, step=step),
             f"preset {preset}")
 
@@ -35,6 +38,7 @@ GATHER_STEPS = 3  # report.gather_preset / gather_calibration each report three 
 PosteriorOpt = Annotated[Optional[Path], typer.Option("--posterior", help="A calibration file (from `calibrate`).")]
 ReportPresetOpt = Annotated[Optional[str], typer.Option("--preset", help="A paper preset (paper-v1, paper-v2) instead of a calibration.")]
 ReportSeedOpt = Annotated[Optional[int], typer.Option("--seed", help="Random seed [default: 42 for a preset, as simulate; 0 for a posterior, as estimate].")]
+ValidationOpt = Annotated[Optional[Path], typer.Option("--validation", help="Results of `inference-energy validate` (JSON) to add: a figure and a section.")]
 OutDirOpt = Annotated[Path, typer.Option("--out", help="Output directory (refused if it exists and is not empty, unless --force).")]
 
 
@@ -48,6 +52,7 @@ def figures(
     draws: DrawsOpt = None,
     seed: ReportSeedOpt = None,
     data: DataOpt = None,
+    validation: ValidationOpt = None,
     force: ForceOpt = False,
 ) -> None:
     """Save every figure of a calibration or preset: energy per query, pathways, fleet, sensitivity, and for a
@@ -58,7 +63,7 @@ def figures(
     from ..outputs.plots import figure_makers, save_figures
 
     with _Progress(total=GATHER_STEPS) as step:
-        tree, origin = _gather(posterior, preset, draws, seed, data, step)
+        tree, origin = _gather(posterior, preset, draws, seed, data, step, validation)
         step.add(len(figure_makers(tree)))
         paths = save_figures(tree, out, fmt.value, on_figure=lambda name: step(f"figure {name}"))
     for path in paths:
@@ -77,6 +82,7 @@ def report(
     draws: DrawsOpt = None,
     seed: ReportSeedOpt = None,
     data: DataOpt = None,
+    validation: ValidationOpt = None,
     force: ForceOpt = False,
 ) -> None:
     """Write a self-contained HTML report (DIR/index.html, figures embedded, opens offline): headline estimates
@@ -86,7 +92,7 @@ def report(
 
     check_out_dir(out, force)
     with _Progress(total=GATHER_STEPS) as step:
-        tree, origin = _gather(posterior, preset, draws, seed, data, step)
+        tree, origin = _gather(posterior, preset, draws, seed, data, step, validation)
         step.add(len(figure_makers(tree)) + 1)  # the figures, then the HTML
         page = write_report(tree, out, origin, force=force, step=step)
     typer.echo(str(page))

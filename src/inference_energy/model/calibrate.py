@@ -30,13 +30,15 @@ OBSERVED = {  # observed variable -> (units of its values, what it is)
     "pue": ("1", "ln(PUE - 1)"),
     "reasoning_log_mean": ("1", "ln mean output tokens of a model's reasoning answers"),
     "energy_per_query": ("1", "ln Wh per query"),
+    "load_factor": ("1", "logit of a production fleet's average over peak load"),
+    "output_speed_per_user": ("1", "ln output tokens/s per user of a production service"),
 }
 
 
 @dataclass
 class SamplerConfig:
-    draws: int = 1200
-    tune: int = 800
+    draws: int = 1000
+    tune: int = 700
     chains: int = 4
     target_accept: float = 0.9
     adaptation: str = "low_rank"  # nutpie mass matrix: ~4x fewer leapfrog steps than "diag"; per effective sample 1.1-1.8x faster (docs/benchmarks.md)

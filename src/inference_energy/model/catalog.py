@@ -13,13 +13,17 @@ alone suffices for ``estimate``.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass, field
 
 import numpy as np
 
 REF_ACTIVE_B = 10.0  # billions: x = ln(active / 10 B) is the size covariate of the power law
 
+#: Accelerators that are another's chip sold under export rules: same die, HBM and software, so
+#: they share its efficiency and power effects.  NVIDIA's aiconfigurator (systems/h800_sxm.yaml):
+#: "Compute (TFLOPS), HBM capacity, and HBM bandwidth are identical to H100 SXM"; only NVLink
+#: is halved.
+EFFICIENCY_TWIN = {"H800": "H100"}
 #: Bytes per weight by precision name (4-bit formats carry one 8-bit scale per 16 or 32 weights).
 WEIGHT_BYTES = {"bf16": 2.0, "fp8": 1.0, "nvfp4": 0.5625, "mxfp4": 0.53125}
 PRECISION_ALIASES = {"bfloat16": "bf16", "bf16": "bf16", "fp16": "bf16", "float16": "bf16", "fp8": "fp8",
@@ -64,15 +68,18 @@ def _name_key(text: str) -> str:
     return "".join(ch for ch in base if ch.isalnum() or ch == ".")
 
 
-def resolve_model(name: str, models: list[str]) -> str:
+def resolve_model(name: str, models: list[str], aliases: dict[str, str] | None = None) -> str:
     """The catalog id a user means: case, spaces, hyphens and underscores ignored; a Hugging Face id
     (``meta-llama/Llama-3.1-70B-Instruct``) or a checkpoint suffix (-Instruct, -FP8, -hf) accepted.
+    ``aliases``: more names (normalised by ``_name_key``) -> id, e.g. the closed services'.
     A miss is a ValueError that names the closest ids."""
     import difflib
 
     keys: dict[str, str] = {}
     for m in models:
         keys.setdefault(_name_key(m), m)
+    for k, m in (aliases or {}).items():
+        keys.setdefault(k, m)
     key = _name_key(name)
     while key:
         if key in keys:
@@ -83,7 +90,8 @@ def resolve_model(name: str, models: list[str]) -> str:
         key = stripped
     close = difflib.get_close_matches(_name_key(name), list(keys), n=3, cutoff=0.6)
     hint = f"did you mean {', '.join(keys[c] for c in close)}? " if close else ""
-    raise ValueError(f"unknown model {name!r}; {hint}known: {', '.join(models)}; "
+    known = ", ".join(dict.fromkeys([*models, *(aliases or {}).values()]))
+    raise ValueError(f"unknown model {name!r}; {hint}known: {known}; "
                      "or give --active-params (and --total-params)")
 
 
@@ -174,6 +182,7 @@ class Catalogs:
     hardware: list[str]
     hardware_arrays: dict[str, np.ndarray]
     fitted_hardware: list[str] = field(default_factory=list)  # accelerators with likelihood rows
+    closed_models: dict = field(default_factory=dict)  # id -> closed.ClosedModel: closed services by name
 
     # --- the covariates of the power-fraction law and the stored-file summary ---------
     @property
@@ -226,7 +235,13 @@ class Catalogs:
                  for k, v in self.hardware_arrays.items()}
         data["hardware_fitted"] = ("hardware", np.array([h in self.fitted_hardware for h in self.hardware], dtype=np.int8),
                                    {"units": "1", "long_name": "1: the calibration had throughput rows on it"})
-        return xr.Dataset(data, coords={"model": self.models, "hardware": self.hardware})
+        coords = {"model": self.models, "hardware": self.hardware}
+        if self.closed_models:
+            from .closed import closed_dataset
+
+            data |= closed_dataset(self.closed_models)
+            coords["closed_model"] = list(self.closed_models)
+        return xr.Dataset(data, coords=coords)
 
     @classmethod
     def from_dataset(cls, ds) -> "Catalogs":
@@ -237,7 +252,16 @@ class Catalogs:
             hardware=hardware,
             hardware_arrays={k: ds[f"hardware_{k}"].values.astype(float) for k in HARDWARE_FIELDS},
             fitted_hardware=[h for h, f in zip(hardware, ds["hardware_fitted"].values) if f],
+            closed_models=_closed_from(ds),
         )
+
+
+def _closed_from(ds) -> dict:
+    if "closed_model" not in ds.coords:
+        return {}
+    from .closed import closed_from_dataset
+
+    return closed_from_dataset(ds)
 
 
 def build_catalogs(model_rows: list[dict], hardware_rows: list[dict]) -> Catalogs:

@@ -130,6 +130,27 @@ def log_output_throughput_per_gpu(xp, times, op):
     return xp.log(op["output"]) - xp.log(op["n_gpus"] * times["T"])
 
 
+def log_throughput_per_gpu(xp, times, op, phase):
+    """ln tokens/s per GPU that a row counts, by ``phase`` (observations.PHASE_OF_COMPONENT):
+    0 output of the whole service, 1 output of a disaggregated service's decode GPUs alone
+    (B / (n t_step)), 2 input of its prefill GPUs alone (L_in / (n t_pre), cache hits included)."""
+    whole = log_output_throughput_per_gpu(xp, times, op)
+    decode = xp.log(op["batch"]) - xp.log(op["n_gpus"] * times["t_step"])
+    prefill = xp.log(op["input"]) - xp.log(op["n_gpus"] * times["t_pre"])
+    return xp.where(phase == 0, whole, xp.where(phase == 1, decode, prefill))
+
+
+def idle_share(load, idle_power_ratio):
+    """Share of IT energy drawn by provisioned capacity that is not serving.
+
+    ``load``: average load over provisioned capacity; ``idle_power_ratio``: power of an idle
+    server over a serving one.  Idle (1 - load) of the capacity at r of the power of the
+    serving ``load``: phi = (1 - load) r / (load + (1 - load) r).
+    """
+    idle = (1.0 - load) * idle_power_ratio
+    return idle / (load + idle)
+
+
 def output_speed_per_user(xp, times, op):
     """Output tokens/s one user sees (interactivity), prefill of other requests included."""
     return op["output"] / (op["batch"] * times["T"])

@@ -15,6 +15,7 @@ import numpy as np
 
 from ..data import CalibrationData, DataError, to_canonical
 from .catalog import WEIGHT_BYTES, Catalogs, build_catalogs, kv_cache_bytes, precision_name
+from .closed import closed_catalog
 
 WORKLOADS = ("chat", "reasoning", "code", "fixed", "mixed", "unknown")
 SERVING = ("steady_state", "vendor_max_benchmark", "vendor_benchmark", "production",
@@ -34,6 +35,9 @@ POWER_REF_LOG_CONCURRENCY = math.log(32.0)
 TASKS = ("chat", "reasoning", "code")
 #: Output length assumed where a throughput row gives none (tokens).
 REF_OUTPUT_TOKENS = 300.0
+#: What a throughput row counts: the whole service (0), a disaggregated service's decode GPUs
+#: alone (1, output tokens/s) or its prefill GPUs alone (2, input tokens/s, cache hits included).
+PHASE_OF_COMPONENT = {None: 0, "total": 0, "decode": 1, "prefill": 2}
 
 
 @dataclass
@@ -68,6 +72,8 @@ class ModelData:
     token_means: Group
     reasoning_means: Group
     energy: Group
+    load: Group  # diurnal average over peak load of a production fleet
+    speed: Group  # output tokens/s per user of a production service
     operators: list[str]
     operator_class: np.ndarray
     closed: list[str]  # undisclosed-model deployments, keyed by operator
@@ -76,12 +82,14 @@ class ModelData:
 
     def likelihood_ids(self) -> list[str]:
         groups = (self.throughput, self.power, self.itl, self.pue, self.token_quantiles, self.token_means,
-                  self.reasoning_means, self.energy)
+                  self.reasoning_means, self.energy, self.load, self.speed)
         return [i for g in groups for i in g.ids]
 
 
 def _catalogs(data: CalibrationData) -> Catalogs:
-    return build_catalogs(data.models.rows, data.hardware.rows)
+    cat = build_catalogs(data.models.rows, data.hardware.rows)
+    cat.closed_models = closed_catalog(data.closed_models.rows if data.closed_models else None)
+    return cat
 
 
 def _workload(row: dict) -> str:
@@ -103,17 +111,19 @@ def _num_gpus(row: dict, cat: Catalogs) -> float:
 def _covariates(row: dict, cat: Catalogs) -> dict[str, Any]:
     """What the serving law needs of one row: model, accelerator, replica, operating point, lengths."""
     n = _num_gpus(row, cat)
-    dp = float(row.get("data_parallel") or 1)
+    replica = float(row.get("replica_gpus") or n / float(row.get("data_parallel") or 1))
     h = cat.hardware.index(row["hardware"])
     precision = precision_name(row["precision"])
+    kv_bytes = (WEIGHT_BYTES[precision_name(row["kv_precision"])] if row.get("kv_precision")
+                else kv_cache_bytes(precision, row["serving"]))
     workload = _workload(row)
     c = row["concurrency"]
     return {
         "model": cat.models.index(row["model"]),
         "hardware": h,
         "n_gpus": n,  # GPUs the figure covers
-        "replica_gpus": n / dp,
-        "batch": c / dp if c is not None else 0.0,  # requests in flight per replica; 0: as many as fit
+        "replica_gpus": replica,
+        "batch": c * replica / n if c is not None else 0.0,  # requests in flight per replica; 0: as many as fit
         "serving": SERVING.index(row["serving"]),
         "workload": WORKLOADS.index(workload),
         # Input length: the row's own, else the task's latent length (ML.ENERGY does not publish it).
@@ -123,9 +133,9 @@ def _covariates(row: dict, cat: Catalogs) -> dict[str, Any]:
         "output": row["output_tokens"] or REF_OUTPUT_TOKENS,
         "low_precision": float(precision != "bf16"),
         "weight_bytes": WEIGHT_BYTES[precision],
-        "kv_bytes": kv_cache_bytes(precision, row["serving"]),
+        "kv_bytes": kv_bytes,
         "peak_flops": cat.peak_flops(h, precision),
-        "attention_flops": cat.attention_flops(h, kv_cache_bytes(precision, row["serving"])),
+        "attention_flops": cat.attention_flops(h, kv_bytes),
     }
 
 
@@ -141,7 +151,7 @@ def _sd(row: dict) -> float:
 def prepare(data: CalibrationData) -> ModelData:
     """Sort every likelihood row into its group; collect comparison rows."""
     cat = _catalogs(data)
-    groups = {k: Group() for k in ("throughput", "power", "itl", "pue", "tq", "tm", "rm", "energy")}
+    groups = {k: Group() for k in ("throughput", "power", "itl", "pue", "tq", "tm", "rm", "energy", "load", "speed")}
     operators: list[str] = []
     operator_class: dict[str, str] = {}
     closed: list[str] = []
@@ -159,13 +169,17 @@ def prepare(data: CalibrationData) -> ModelData:
             comparison.append(row)
             continue
         q, value = row["quantity"], to_canonical(row["value"], row["unit"])
-        if q in ("output_throughput", "gpu_power", "inter_token_latency"):
+        if q in ("output_throughput", "input_throughput", "gpu_power", "inter_token_latency"):
             if row["model"] is None or row["hardware"] is None:
                 raise _unsupported(row, f"{q} needs a catalog model and hardware")
             cov = _covariates(row, cat)
-            if q == "output_throughput":
+            if q in ("output_throughput", "input_throughput"):
+                phase = PHASE_OF_COMPONENT.get(row.get("component"))
+                if phase is None or (phase == 2) != (q == "input_throughput"):
+                    raise _unsupported(row, f"{q} with component {row.get('component')!r}: output_throughput "
+                                       "takes total or decode, input_throughput takes prefill")
                 groups["throughput"].add(row["id"], y=math.log(value / cov["n_gpus"]), sd=row["uncertainty"] or 0.0,
-                                         **cov)
+                                         phase=phase, **cov)
             elif q == "inter_token_latency":
                 if row["concurrency"] is None:
                     raise _unsupported(row, "inter_token_latency needs the concurrency it was measured at")
@@ -201,6 +215,15 @@ def prepare(data: CalibrationData) -> ModelData:
                                  log_q=math.log(value), p=p)
             else:
                 raise _unsupported(row, f"statistic {row['statistic']!r} of token lengths")
+        elif q in ("load_factor", "output_speed_per_user"):
+            if row["serving"] not in ("production", "production_disaggregated"):
+                raise _unsupported(row, f"{q} describes a production fleet (serving production)")
+            if q == "load_factor" and not 0 < value < 1:
+                raise _unsupported(row, "a load factor (average over peak) lies in (0, 1)")
+            y = math.log(value / (1 - value)) if q == "load_factor" else math.log(value)
+            # On the logit scale a relative sd s of the value is s / (1 - value).
+            sd = _sd(row) / (1 - value) if q == "load_factor" else _sd(row)
+            groups["load" if q == "load_factor" else "speed"].add(row["id"], y=y, sd=sd)
         elif q == "energy_per_query":
             if row["model"] is not None:
                 raise _unsupported(row, "energy rows of catalog models are not yet a likelihood term")
@@ -225,7 +248,7 @@ def prepare(data: CalibrationData) -> ModelData:
     return ModelData(
         catalogs=cat, throughput=groups["throughput"], power=groups["power"], itl=groups["itl"], pue=groups["pue"],
         token_quantiles=groups["tq"], token_means=groups["tm"], reasoning_means=groups["rm"],
-        energy=groups["energy"], operators=operators,
+        energy=groups["energy"], load=groups["load"], speed=groups["speed"], operators=operators,
         operator_class=np.array([DEPLOYMENT_CLASSES.index(operator_class.get(o, "hyperscale")) for o in operators]),
         closed=closed, comparison=comparison, data_sha256=data.sha256,
     )

@@ -39,5 +39,6 @@ def predict_rows(draws: dict[str, np.ndarray], md: ModelData, g: Group) -> dict[
                              terms.attention_layers(arch))
     times = laws.serving(np, arch, hw, op, eff)
     logit_f = terms.power_logit(np, at, h, m, g.array("low_precision"), log_n, np.log(op["batch"] / n), cat.x_size[m])
-    return {"log_throughput": laws.log_output_throughput_per_gpu(np, times, op),
+    phase = g.array("phase", int) if "phase" in g.columns else 0
+    return {"log_throughput": laws.log_throughput_per_gpu(np, times, op, phase),
             "log_step": np.log(times["t_step"]), "power_fraction": laws.sigmoid(np, logit_f)}

@@ -77,7 +77,17 @@ PRIOR_TABLE: dict[str, tuple[Prior, str]] = {
                      "(10.2 - 5.6 kW), a serving node draws less; centred at 0.35. Only Google's TPU breakdown "
                      "(host/accelerator 0.43) speaks to it", mu=LN(0.35), sigma=0.5),
     "host_tpu_offset": _p("Normal", "ln offset of a TPU host ratio from a GPU host ratio", mu=0.0, sigma=0.3),
-    "idle_share": _p("Beta", "share of IT energy spent on idle and reserve capacity; mean 0.14", alpha=2.0, beta=12.0),
+    # --- realised utilisation of a production fleet ------------------------------
+    "diurnal_load": _p("Beta", "average over peak load of a production fleet over a day: services with users in "
+                       "many time zones run 0.5-0.9 of their peak; mean 0.67", alpha=6.0, beta=3.0),
+    "load_operator_sd": _p("HalfNormal", "spread between services of logit(average / peak load): a chat service "
+                           "and a coding one with a weekend trough differ by ~1", sigma=1.0),
+    "reserve_margin": _p("LogNormal", "capacity provisioned beyond the daily peak, as a share of it (failover, "
+                         "spikes, N+1): a few to ~40 %; median 0.15", mu=LN(0.15), sigma=0.6),
+    "idle_power_ratio": _p("Beta", "power of a provisioned server that serves nothing over one that serves: idle "
+                           "GPUs draw 10-20 % of TDP, an idle host 30-50 % of its peak; mean 0.33", alpha=3.0, beta=6.0),
+    "production_speed_log": _p("Normal", "ln output tokens/s per user of a production service (its operating point): "
+                               "chat services show 20-100 tokens/s; median 30", mu=LN(30.0), sigma=0.7),
     "pue_hyperscale": _p("Normal", "ln(PUE - 1) of hyperscale operators: PUE ~1.12", mu=LN(0.12), sigma=0.5),
     "pue_typical": _p("Normal", "ln(PUE - 1) of typical data centres: PUE ~1.5", mu=LN(0.5), sigma=0.5),
     "pue_operator_sd": _p("HalfNormal", "spread of operators within a class on ln(PUE - 1)", sigma=0.3),
@@ -88,7 +98,9 @@ PRIOR_TABLE: dict[str, tuple[Prior, str]] = {
                             "decides the spread of long queries", mu=LN(0.8), sigma=0.3),
     "long_model_sd": _p("HalfNormal", "spread of models' mean reasoning length", sigma=0.5),
     # --- undisclosed-model deployments (Gemini, ChatGPT) ------------------------
-    "closed_size": _p("Normal", "x = ln(active / 10 B) of an undisclosed frontier model: median 100 B active",
+    "closed_size": _p("Normal", "x = ln(active / 10 B) of an undisclosed frontier model: median 100 B active. "
+                      "Used only for a disclosure without disclosure models in closed_models.csv; otherwise "
+                      "their cited ranges set it (model/closed.py)",
                       mu=LN(10), sigma=1.0),
     "closed_output_tokens": _p("Normal", "ln median output tokens of the service's prompts", mu=LN(300), sigma=0.7),
     "closed_output_sigma": _p("HalfNormal", "log-sd of the service's output lengths (mean vs median)", sigma=1.0),

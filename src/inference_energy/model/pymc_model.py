@@ -27,19 +27,22 @@ import pytensor.tensor as pt
 from pymc_extras.prior import Prior
 
 from . import laws, terms
-from .catalog import REF_ACTIVE_B, generic_architecture_xp
+from .catalog import EFFICIENCY_TWIN
+from .closed import deployment_size_prior
 from .observations import SERVING, TASKS, TPU_OPERATORS, DEPLOYMENT_CLASSES, ModelData
 from .priors import resolve
 
 STUDENT_NU = 4.0
-#: Undisclosed deployments (Gemini, ChatGPT): what is held fixed, each a typical value.
-CLOSED_CONCURRENCY = 32.0  # requests in flight per accelerator
-CLOSED_TOTAL_RATIO = 5.0  # total / active parameters (MoE)
-CLOSED_GPUS = 8.0  # one H100-class node per replica, fp8 weights and KV cache
-CLOSED_INPUT_TOKENS = 1000.0
+#: total / active parameters of an undisclosed deployment without disclosure models in the catalog.
+CLOSED_TOTAL_RATIO = 5.0
 REFERENCE_HARDWARE = "H100"
 #: Serving kinds with their own efficiency offsets (steady state and unknown are the reference).
-SERVING_OFFSETS = ("vendor_max_benchmark", "vendor_benchmark", "production", "production_disaggregated")
+#: Disaggregated production shares production's offset: what disaggregation changes (prefill off
+#: the decode GPUs) is in the law, through the phase a row counts.
+SERVING_OFFSETS = ("vendor_max_benchmark", "vendor_benchmark", "production")
+SHARED_OFFSET = {"production_disaggregated": "production"}
+#: Spread between operators of the output speed per user (ln); the load factor's is learned (three services).
+OPERATOR_SPEED_SPREAD = terms.OPERATOR_SPEED_SPREAD
 
 
 def _rv(priors: dict[str, Prior], name: str, dims=None, rename: str | None = None):
@@ -56,10 +59,15 @@ def _with_reference(values, names: list[str], reference: str):
     return pt.set_subtensor(pt.zeros(len(names))[idx], values)
 
 
+def serving_offset_index() -> np.ndarray:
+    """For each serving kind, its element of SERVING_OFFSETS (len(SERVING_OFFSETS): no offset)."""
+    own = lambda s: SERVING_OFFSETS.index(s) if s in SERVING_OFFSETS else len(SERVING_OFFSETS)  # noqa: E731
+    return np.array([own(SHARED_OFFSET.get(s, s)) for s in SERVING], dtype=int)
+
+
 def _serving_effect(values):
-    """Offsets over SERVING: 0 for steady state and unknown, ``values`` for SERVING_OFFSETS."""
-    idx = [SERVING.index(s) for s in SERVING_OFFSETS]
-    return pt.set_subtensor(pt.zeros(len(SERVING))[idx], values)
+    """Offsets over SERVING: 0 for steady state and unknown, ``values`` for SERVING_OFFSETS (and the kinds sharing them)."""
+    return pt.concatenate([values, pt.zeros(1)])[serving_offset_index()]
 
 
 def _pooled(name: str, sd, dims: str, centred: bool = False):
@@ -77,15 +85,25 @@ POINT_COLUMNS = ("model", "hardware", "replica_gpus", "batch", "serving", "task"
                  "weight_bytes", "kv_bytes")
 
 
+#: Operators' production figures are each one configuration, measured over a day: the law's misfit
+#: at a measured configuration is the steady-state scale (their stated sd adds to it), not the
+#: "other" scale of heterogeneous vendor claims.
+NOISE_SHARED = {"production": "steady_state", "production_disaggregated": "steady_state"}
+
+
+def _noise_kind_of(md: ModelData) -> list[str]:
+    return [NOISE_SHARED.get(SERVING[i], SERVING[i]) for i in md.throughput.array("serving", int)]
+
+
 def noise_kinds(md: ModelData) -> list[str]:
-    counts = np.bincount(md.throughput.array("serving", int), minlength=len(SERVING))
-    kinds = [SERVING[i] for i in range(len(SERVING)) if counts[i] >= NOISE_MIN_ROWS]
-    return sorted(kinds) + (["other"] if (0 < counts).sum() > len(kinds) else []) or ["steady_state"]
+    kinds_of = _noise_kind_of(md)
+    counts = {k: kinds_of.count(k) for k in set(kinds_of)}
+    kinds = [k for k, c in counts.items() if c >= NOISE_MIN_ROWS]
+    return sorted(kinds) + (["other"] if len(counts) > len(kinds) else []) or ["steady_state"]
 
 
 def _noise_index(md: ModelData, kinds: list[str]) -> np.ndarray:
-    return np.array([kinds.index(SERVING[i]) if SERVING[i] in kinds else kinds.index("other")
-                     for i in md.throughput.array("serving", int)], dtype=int)
+    return np.array([kinds.index(k) if k in kinds else kinds.index("other") for k in _noise_kind_of(md)], dtype=int)
 
 
 def _same_point(a, b) -> np.ndarray | None:
@@ -96,13 +114,24 @@ def _same_point(a, b) -> np.ndarray | None:
     return None if any(r is None for r in rows) else np.array(rows, dtype=int)
 
 
+def own_hardware(hardware: list[str]) -> list[str]:
+    """Accelerators with effects of their own (an export twin shares its original's, catalog.EFFICIENCY_TWIN)."""
+    return [h for h in hardware if h not in EFFICIENCY_TWIN or EFFICIENCY_TWIN[h] not in hardware]
+
+
+def _over_hardware(values, hardware: list[str], own: list[str]):
+    """A vector over own accelerators spread over all of them, each twin taking its original's value."""
+    return values[[own.index(EFFICIENCY_TWIN.get(h, h) if h not in own else h) for h in hardware]]
+
+
 def coords_for(md: ModelData) -> dict[str, list]:
     """PyMC coordinates: models, hardware, serving kinds, tasks, operators, observation rows."""
     cat = md.catalogs
     return {
         "model": cat.models,
         "hardware": cat.hardware,
-        "hardware_offset": [h for h in cat.hardware if h != REFERENCE_HARDWARE],
+        "hardware_own": own_hardware(cat.hardware),
+        "hardware_offset": [h for h in own_hardware(cat.hardware) if h != REFERENCE_HARDWARE],
         "serving": list(SERVING),
         "serving_offset": list(SERVING_OFFSETS),
         "task": list(TASKS),
@@ -116,6 +145,8 @@ def coords_for(md: ModelData) -> dict[str, list]:
         "pue_obs": md.pue.ids,
         "reasoning_obs": md.reasoning_means.ids,
         "energy_obs": md.energy.ids,
+        "load_obs": md.load.ids,
+        "speed_obs": md.speed.ids,
     }
 
 
@@ -132,8 +163,11 @@ def build_model(md: ModelData, priors: dict | None = None) -> pm.Model:
                      "eff_compute_low_precision",
                      "step_overhead", "step_overhead_parallel_slope"):
             _rv(p, name)
-        _rv(p, "eff_bw_hardware", "hardware", "eff_bw_hardware_effect")
-        _rv(p, "eff_compute_hardware", "hardware", "eff_compute_hardware_effect")
+        own = coords["hardware_own"]
+        for kind in ("bw", "compute"):
+            pm.Deterministic(f"eff_{kind}_hardware_effect",
+                             _over_hardware(_rv(p, f"eff_{kind}_hardware", "hardware_own"), cat.hardware, own),
+                             dims="hardware")
         _pooled("eff_bw_model_effect", _rv(p, "eff_bw_model_sd"), "model", centred=True)
         pm.Deterministic("eff_bw_serving_effect", _serving_effect(_rv(p, "eff_bw_serving", "serving_offset")),
                          dims="serving")
@@ -146,7 +180,8 @@ def build_model(md: ModelData, priors: dict | None = None) -> pm.Model:
 
         # ---------------- GPU power fraction -----------------------------------------
         q_h = _rv(p, "power_hardware", "hardware_offset")
-        pm.Deterministic("power_hardware_effect", _with_reference(q_h, cat.hardware, REFERENCE_HARDWARE), dims="hardware")
+        pm.Deterministic("power_hardware_effect",
+                         _over_hardware(_with_reference(q_h, own, REFERENCE_HARDWARE), cat.hardware, own), dims="hardware")
         for name in ("power_intercept", "power_concurrency_slope", "power_size_slope", "power_low_precision",
                      "power_parallel_slope"):
             _rv(p, name)
@@ -165,7 +200,7 @@ def build_model(md: ModelData, priors: dict | None = None) -> pm.Model:
         t_times = None
         if len(t):
             _, _, op, _, t_times = law(t)
-            mu = laws.log_output_throughput_per_gpu(pt, t_times, op)
+            mu = laws.log_throughput_per_gpu(pt, t_times, op, t.array("phase", int))
             scale = pt.sqrt(noise[_noise_index(md, coords["noise_kind"])] ** 2 + t.array("sd") ** 2)
             pm.StudentT("throughput", nu=STUDENT_NU, mu=mu, sigma=scale, observed=t.array("y"), dims="throughput_obs")
         g = md.itl
@@ -187,7 +222,7 @@ def build_model(md: ModelData, priors: dict | None = None) -> pm.Model:
         # ---------------- host, idle, PUE ---------------------------------------------
         kappa = _rv(p, "host_ratio")
         tpu_offset = _rv(p, "host_tpu_offset")
-        phi = _rv(p, "idle_share")
+        phi = _realised_utilisation(md, p)
         z_class = pt.stack([_rv(p, "pue_hyperscale"), _rv(p, "pue_typical")])
         tau = _rv(p, "pue_operator_sd")
         z_op = None
@@ -215,50 +250,62 @@ def build_model(md: ModelData, priors: dict | None = None) -> pm.Model:
     return model
 
 
+def _realised_utilisation(md: ModelData, p):
+    """The production operating point: output speed per user, diurnal load, reserve, idle share.
+
+    Capacity is provisioned for the peak plus a reserve margin; replicas follow the load, so
+    the serving ones run at the operating point and the rest idle at a fraction of the power:
+    the idle share of IT energy follows (``laws.idle_share``) instead of being a free parameter.
+    """
+    load = _rv(p, "diurnal_load")
+    margin = _rv(p, "reserve_margin")
+    ratio = _rv(p, "idle_power_ratio")
+    phi = pm.Deterministic("idle_share", laws.idle_share(load / (1.0 + margin), ratio))
+    spread = _rv(p, "load_operator_sd")
+    if len(md.load):
+        pm.Normal("load_factor", mu=pt.log(load / (1.0 - load)),
+                  sigma=pt.sqrt(md.load.array("sd") ** 2 + spread ** 2), observed=md.load.array("y"), dims="load_obs")
+    speed = _rv(p, "production_speed_log")
+    if len(md.speed):
+        pm.Normal("output_speed_per_user", mu=speed, sigma=np.sqrt(md.speed.array("sd") ** 2 + OPERATOR_SPEED_SPREAD ** 2),
+                  observed=md.speed.array("y"), dims="speed_obs")
+    return phi
+
+
+def closed_size_priors(md: ModelData, p) -> np.ndarray:
+    """Per deployment: mu and sigma of x = ln(active / 10 B) and ln(total / active), from its
+    disclosure models in the closed catalog (``closed.DISCLOSURE_MODELS``), else the generic prior."""
+    generic = p["closed_size"].parameters
+    rows = []
+    for d in md.closed:
+        prior = deployment_size_prior(md.catalogs.closed_models, d)
+        rows.append(prior if prior is not None else (generic["mu"], generic["sigma"], math.log(CLOSED_TOTAL_RATIO)))
+    return np.array(rows, dtype=float).reshape(-1, 3)
+
+
 def _closed_deployments(model, md, p, at, kappa, tpu_offset, phi, z_op):
     """Disclosed per-query energy of undisclosed models: the same law on a generic architecture.
 
-    Three latents per deployment: size, median output length and its spread.  The
-    accelerator (an H100-class node, fp8), batch and input length are held at the
-    typical values above: with one disclosure per deployment, more latents only
-    lengthen the ridge the sampler must walk.
+    Three latents per deployment: size (its prior from the disclosure models' cited ranges), median
+    output length and its spread; its serving efficiencies are production serving's, shared with
+    the catalog's production estimates (a provider offset of its own would lengthen the ridge
+    between size and efficiency that one disclosure cannot cut: it cost divergences).  The accelerator
+    (an H100-class node, fp8), batch and input length are held at typical values
+    (``terms.CLOSED_*``): with one disclosure per deployment, more latents only lengthen the
+    ridge the sampler must walk.
     """
     cat, e = md.catalogs, md.energy
-    x_d = _rv(p, "closed_size", "deployment")
+    size = closed_size_priors(md, p)
+    x_d = pm.Normal("closed_size", mu=size[:, 0], sigma=size[:, 1], dims="deployment")
     lout_d = _rv(p, "closed_output_tokens", "deployment")
     sig_d = _rv(p, "closed_output_sigma", "deployment")
-    active = 1e9 * REF_ACTIVE_B * pt.exp(x_d)
-    arch = generic_architecture_xp(pt, active, CLOSED_TOTAL_RATIO * active)
-    h = cat.hardware.index(REFERENCE_HARDWARE)
-    hw = cat.hw(h, "fp8", 1.0)
-    batch = CLOSED_CONCURRENCY * CLOSED_GPUS
-    op = {"n_gpus": CLOSED_GPUS, "batch": batch, "input": CLOSED_INPUT_TOKENS, "cached": 0.0,
-          "output": pt.exp(lout_d), "weight_bytes": 1.0, "kv_bytes": 1.0}
-    s = SERVING.index("production")
-    log_n = math.log(CLOSED_GPUS)
-    eff = terms.efficiencies(pt, at, h, None, s, 1.0, log_n, terms.attention_layers(arch))
-    times = laws.serving(pt, arch, hw, op, eff)
-    f_dec = laws.sigmoid(pt, terms.power_logit(pt, at, h, None, 1.0, log_n, math.log(CLOSED_CONCURRENCY), x_d))
-    phase = laws.phase_energy_gpu_wh(pt, times, op, float(np.exp(cat.log_tdp[h])), f_dec, eff["eta_c"])
-    log_e_gpu = pm.Deterministic("closed_log_energy_gpu", pt.log(phase["prefill"] + phase["decode"]), dims="deployment")
+    log_e_gpu = pm.Deterministic("closed_log_energy_gpu", terms.closed_log_energy_gpu(
+        pt, at, cat, x_d, size[:, 2], lout_d, SERVING.index("production")), dims="deployment")
     tpu = np.array([d in TPU_OPERATORS for d in md.closed], dtype=float)
-    kappa_d = kappa * pt.exp(tpu_offset * tpu)
     d = e.array("deployment", int)
     o = e.array("pue_operator", int)
-    log_node = log_e_gpu[d] + pt.log1p(kappa_d[d])
-    log_it = log_node - pt.log1p(-phi)
-    components = {
-        "total": None,
-        "accelerator": log_e_gpu[d],
-        "host": log_e_gpu[d] + pt.log(kappa_d[d]),
-        "idle": log_it + pt.log(phi),
-        "overhead": log_it + z_op[o],
-    }
-    by_scope = {"gpu": log_e_gpu[d], "node": log_node, "it": log_it, "facility": log_it + pt.log1p(pt.exp(z_op[o]))}
-    mu_e = pt.zeros(len(e))
-    for i, (comp, scope) in enumerate(zip(e.columns["component"], e.columns["scope"])):
-        term = by_scope[scope] if comp == "total" else components[comp]
-        mu_e = pt.set_subtensor(mu_e[i], term[i])
+    mu_e = terms.closed_energy_terms(pt, log_e_gpu[d], pt.log(kappa) + tpu_offset * tpu[d], phi, z_op[o],
+                                     terms.energy_codes(e.columns["component"], e.columns["scope"]))
     # Energy is close to linear in output length, so a disclosed mean sits exp(sigma^2 / 2) above the median.
     mean_shift = 0.5 * sig_d[d] ** 2 * e.array("mean")
     pm.Normal("energy_per_query", mu=mu_e + mean_shift, sigma=e.array("sd"), observed=e.array("y"), dims="energy_obs")

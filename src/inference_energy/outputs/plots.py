@@ -358,6 +358,10 @@ def figure_makers(tree: xr.DataTree) -> dict[str, Callable[[xr.DataTree], Figure
     if is_calibration(tree):
         makers |= {"prior_posterior": prior_posterior, "predictive_checks": predictive_checks,
                    "source_checks": source_checks, "rank": rank}
+    if "validation" in tree:
+        from .validation import validation
+
+        makers["validation"] = validation
     return makers
 
 

@@ -111,6 +111,36 @@ def gather_calibration(path: Path, seed: int = 0, step: Step = _quiet) -> xr.Dat
 
 # --- HTML -------------------------------------------------------------------------------
 
+def attach_validation(tree: xr.DataTree, path: Path) -> xr.DataTree:
+    """Add the results of ``inference-energy validate`` (its JSON) as a ``validation`` group."""
+    payload = json.loads(Path(path).read_text())
+    if "rows" not in payload or "summary" not in payload:
+        raise ValueError(f"{path}: not the output of `inference-energy validate`")
+    if tree.attrs.get("data_sha256") and payload.get("data_sha256") != tree.attrs["data_sha256"]:
+        raise ValueError(f"{path} validates a calibration of other data than this one's; run validate on it")
+    tree["validation"] = xr.Dataset(attrs={"json": json.dumps(payload)})
+    return tree
+
+
+def validation_section(tree: xr.DataTree) -> str:
+    """Each production source left out: its figures, the prediction without it, coverage."""
+    if "validation" not in tree:
+        return ("<p>Not run for this page: <code>inference-energy validate --posterior FILE --output V.json</code>, "
+                "then <code>report --validation V.json</code>.</p>")
+    from .validation import validation_payload
+
+    v = validation_payload(tree)
+    s = v["summary"]
+    rows = [[r["row"], r["source"], r["quantity"], r["unit"], r["observed"], r["p50"], f"{r['p5']:.3g} - {r['p95']:.3g}",
+             r["pit"], "yes" if r["covered"] else "NO", r["method"]] for r in v["rows"]]
+    return (f"<p>Each production source left out in turn ({'refit' if not v['refit']['psis_where_reliable'] else 'refit, or PSIS-LOO where Pareto k < 0.7'}): "
+            f"{s['sources_covered']} of {s['sources']} sources and {s['rows_covered']} of {s['rows']} figures inside "
+            "their 90 % predictive interval. This is how far a production estimate can be trusted: a source the "
+            "rest of the data do not predict is one the estimate leans on.</p>"
+            + _table(["row", "source", "quantity", "unit", "published", "predicted P50", "predicted P5-P95", "PIT",
+                      "covered", "method"], rows))
+
+
 def _table(header: list[str], rows: list[list]) -> str:
     def cell(v):
         if isinstance(v, (float, np.floating)):
@@ -234,7 +264,7 @@ def render_html(tree: xr.DataTree, figures: dict[str, tuple[bytes, str]], origin
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     contents = " &middot; ".join(f'<a href="#{a}">{t}</a>' for a, t in (
         ("headline", "Headline estimates"), ("figures", "Figures"), ("diagnostics", "Diagnostics"),
-        ("provenance", "Provenance")))
+        ("validation", "Production sources left out"), ("provenance", "Provenance")))
     return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
             f"<style>{STYLE}</style><script>{SCRIPT}</script></head><body>"
             f"<h1>{html.escape(title)}</h1><p>inference-energy {__version__}, report written {now} from "
@@ -242,6 +272,7 @@ def render_html(tree: xr.DataTree, figures: dict[str, tuple[bytes, str]], origin
             f"<h2 id=\"headline\">Headline estimates</h2>{headline(tree)}"
             f"<h2 id=\"figures\">Figures</h2>{figs}"
             f"<h2 id=\"diagnostics\">Diagnostics</h2>{diagnostics(tree)}"
+            f"<h2 id=\"validation\">Production sources left out</h2>{validation_section(tree)}"
             f"<h2 id=\"provenance\">Provenance</h2>{provenance(tree, origin)}"
             "</body></html>")
 

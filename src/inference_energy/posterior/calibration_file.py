@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import json
 
-import numpy as np
 import xarray as xr
 
 from .. import __version__
@@ -35,6 +34,8 @@ DERIVED_META = {
     "pue_operator": "PUE of each operator",
     "pue_operator_z": "standardised operator deviation within its class",
     "closed_log_energy_gpu": "ln accelerator energy [Wh] of the median query of an undisclosed-model deployment",
+    "idle_share": "share of IT energy drawn by provisioned servers that serve nothing (laws.idle_share of "
+                  "diurnal_load / (1 + reserve_margin) and idle_power_ratio)",
 }
 OBSERVED_META = {
     "throughput": "ln output tokens/s per GPU",
@@ -43,6 +44,8 @@ OBSERVED_META = {
     "pue": "ln(PUE - 1)",
     "reasoning_log_mean": "ln mean output tokens of a model's reasoning answers",
     "energy_per_query": "ln Wh per query",
+    "load_factor": "logit of a production fleet's average over peak load",
+    "output_speed_per_user": "ln output tokens/s per user of a production service",
 }
 
 

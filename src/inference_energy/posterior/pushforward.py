@@ -19,12 +19,13 @@ import numpy as np
 import xarray as xr
 
 from ..model import laws, terms
-from ..model.catalog import WEIGHT_BYTES, Catalogs, kv_cache_bytes, precision_name
+from ..model.catalog import WEIGHT_BYTES, Catalogs, generic_architecture_xp, kv_cache_bytes, precision_name
+from ..model.closed import DISCLOSURE_MODELS
 from ..model.observations import SERVING
 from .tokens import TraceLengths
 
 from .scenario import (DEFAULT_CARBON, DEFAULT_CONCURRENCY, DEFAULT_INTERACTIVITY, DEFAULT_INTERACTIVITY_SOURCE,
-                       DEFAULT_WUE, PRODUCTION, REGIME_WORKLOAD, Scenario, _check, architecture, canonical)
+                       DEFAULT_WUE, PRODUCTION, Scenario, _check, architecture, canonical)
 
 
 def _tokens(sc: Scenario, post: xr.Dataset, traces: dict, rng, shape) -> tuple[np.ndarray, np.ndarray]:
@@ -76,7 +77,7 @@ class ScenarioDraws:
 
     arch: dict[str, float]
     hw: dict[str, float]
-    n_gpus: float
+    n_gpus: float | np.ndarray  # GPUs per replica (per draw for a closed model)
     weight_bytes: float
     kv_bytes: float
     cached: float
@@ -85,6 +86,7 @@ class ScenarioDraws:
     eta_bw: np.ndarray
     step_overhead: np.ndarray  # s
     decode_fraction: np.ndarray  # GPU power / TDP while decoding
+    interactivity: np.ndarray | None  # output tokens/s per user the operating point was set for (None: a batch)
     pue_class: np.ndarray  # ln(PUE - 1) of the deployment class
     pue_operator_sd: np.ndarray
     host_ratio: np.ndarray
@@ -99,11 +101,12 @@ class ScenarioDraws:
 
     def point(self, k, log_input, log_output):
         """Operating point and phase times at draw indices ``k`` and the given lengths."""
+        arch = {name: v[k] if np.ndim(v) else v for name, v in self.arch.items()}  # a closed model's vary by draw
         inp = np.exp(log_input)
-        op = {"n_gpus": self.n_gpus, "batch": self.batch[k], "input": inp, "cached": np.minimum(self.cached, inp - 1.0),
+        op = {"n_gpus": self.n_gpus[k] if np.ndim(self.n_gpus) else self.n_gpus, "batch": self.batch[k], "input": inp, "cached": np.minimum(self.cached, inp - 1.0),
               "output": np.exp(log_output), "weight_bytes": self.weight_bytes, "kv_bytes": self.kv_bytes}
         eff = {"eta_c": self.eta_c[k], "eta_bw": self.eta_bw[k], "step_overhead": self.step_overhead[k]}
-        return op, laws.serving(np, self.arch, self.hw, op, eff)
+        return op, laws.serving(np, arch, self.hw, op, eff)
 
     def phase_energy(self, draw, log_input, log_output) -> dict[str, np.ndarray]:
         """GPU energy per query by phase [Wh]."""
@@ -121,10 +124,12 @@ class ScenarioDraws:
         return {scope: log_gpu + factors[scope] for scope in scopes}
 
 
-def default_gpus(arch: dict, hw: dict, weight_bytes: float, per_node: float) -> float:
-    """Whole nodes, as few as hold the weights with a third of the HBM left for the KV cache."""
-    nodes = math.ceil(1.5 * weight_bytes * arch["total_params"] / (laws.KV_MEMORY_SHARE * per_node * hw["hbm_bytes"]))
-    return per_node * max(1, nodes)
+def default_gpus(arch: dict, hw: dict, weight_bytes: float, per_node: float):
+    """Whole nodes, as few as hold the weights with a third of the HBM left for the KV cache
+    (per draw where the size is: a closed model's)."""
+    nodes = np.ceil(1.5 * weight_bytes * arch["total_params"] / (laws.KV_MEMORY_SHARE * per_node * hw["hbm_bytes"]))
+    n = per_node * np.maximum(1.0, nodes)
+    return float(n) if np.ndim(n) == 0 else n
 
 
 def _bisect_batch(speed, target: float, hi: np.ndarray, iterations: int = 40) -> np.ndarray:
@@ -135,6 +140,36 @@ def _bisect_batch(speed, target: float, hi: np.ndarray, iterations: int = 40) ->
         ok = speed(np.exp(mid)) >= target
         lo_log, hi_log = np.where(ok, mid, lo_log), np.where(ok, hi_log, mid)
     return np.exp(lo_log)
+
+
+def closed_architecture(post, closed, rng, S: int) -> dict[str, np.ndarray]:
+    """A generic architecture per draw for a closed model's size: from its cited prior, or, for a model
+    its provider's disclosure stands for (``closed.DISCLOSURE_MODELS``), the size that disclosure
+    implies in the calibration (its total at the model's cited total/active ratio)."""
+    active, total = closed.draw_params(rng, S)
+    deployments = [str(d) for d in post["deployment"].values] if "deployment" in getattr(post, "coords", {}) else []
+    if closed.id in DISCLOSURE_MODELS.get(closed.provider, ()) and closed.provider in deployments:
+        fitted = 1e10 * np.exp(_flat(post, "closed_size")[:, deployments.index(closed.provider)])
+        total, active = np.maximum(fitted, total * fitted / active), fitted
+    return generic_architecture_xp(np, active, total) | {"architecture_known": 0.0, "moe": (total > active).astype(float)}
+
+
+def _pue(post, sc: "Scenario", closed, full) -> dict[str, np.ndarray]:
+    """ln(PUE - 1) of the deployment class and the spread of a new operator in it, or a known operator's."""
+    operators = [str(o) for o in post["operator"].values] if "operator" in getattr(post, "coords", {}) else []
+    if closed is not None and closed.pue_operator in operators:
+        o = operators.index(closed.pue_operator)
+        return {"pue_class": full(_flat(post, "pue_operator_log_excess")[:, o]), "pue_operator_sd": full(0.0)}
+    return {"pue_class": full(_flat(post, "pue_hyperscale") if sc.deployment == "hyperscale" else _flat(post, "pue_typical")),
+            "pue_operator_sd": full(_flat(post, "pue_operator_sd"))}
+
+
+def production_interactivity(post, sc: "Scenario", rng, S: int) -> np.ndarray:
+    """Output tokens/s per user of each draw: the scenario's, else the realised production operating
+    point of an operator drawn from the fitted spread (fitted to DeepSeek's published 20-22 tokens/s)."""
+    if sc.interactivity:
+        return np.full(S, float(sc.interactivity))
+    return np.exp(_flat(post, "production_speed_log") + terms.OPERATOR_SPEED_SPREAD * rng.standard_normal(S))
 
 
 def scenario_draws(post: xr.Dataset, cat: Catalogs, sc: "Scenario", rng: np.random.Generator | int = 0,
@@ -149,8 +184,9 @@ def scenario_draws(post: xr.Dataset, cat: Catalogs, sc: "Scenario", rng: np.rand
     _check(sc, cat)
     rng = np.random.default_rng(rng)
     S = _n_draws(post)
+    closed = cat.closed_models.get(sc.model) if sc.model is not None else None
     new_effects = {}
-    if sc.model is None:
+    if sc.model is None or closed is not None:
         new_effects = {"eff_bw_model_effect": _flat(post, "eff_bw_model_sd") * rng.standard_normal(S),
                        "power_model_effect": _flat(post, "power_model_sd") * rng.standard_normal(S)}
 
@@ -160,19 +196,22 @@ def scenario_draws(post: xr.Dataset, cat: Catalogs, sc: "Scenario", rng: np.rand
         v = _flat(post, name)
         return v if index is None else v[:, index]
 
-    m = cat.models.index(sc.model) if sc.model is not None else -1
+    m = cat.models.index(sc.model) if sc.model in cat.models else -1
     h = cat.hardware.index(sc.hardware)
-    arch = architecture(sc, cat)
+    arch = architecture(sc, cat) if closed is None else closed_architecture(post, closed, rng, S)
     precision = precision_name(sc.precision)
     wb, kvb = WEIGHT_BYTES[precision], kv_cache_bytes(precision, sc.serving)
     hw = cat.hw(h, precision, kvb)
-    n = float(sc.gpus or default_gpus(arch, hw, wb, float(cat.gpus_per_node[h])))
-    if not laws.KV_MEMORY_SHARE * n * hw["hbm_bytes"] > wb * arch["total_params"]:
-        raise ValueError(f"{sc.label} at {precision} ({wb * arch['total_params'] / 1e9:.0f} GB of weights) does not fit "
-                         f"in {n:g} x {sc.hardware} ({n * hw['hbm_bytes'] / 1e9:.0f} GB of HBM): give more --gpus")
+    # A closed model's size varies by draw, and so do the nodes that hold it.
+    n = float(sc.gpus) if sc.gpus else default_gpus(arch, hw, wb, float(cat.gpus_per_node[h]))
+    weights = wb * np.max(arch["total_params"])
+    if not np.all(laws.KV_MEMORY_SHARE * n * hw["hbm_bytes"] > wb * arch["total_params"]):
+        raise ValueError(f"{sc.label} at {precision} ({weights / 1e9:.0f} GB of weights) does not fit "
+                         f"in {np.min(n):g} x {sc.hardware} ({np.min(n) * hw['hbm_bytes'] / 1e9:.0f} GB of HBM): "
+                         "give more --gpus")
     s = SERVING.index(sc.serving)
     low = float(precision != "bf16")
-    log_n = math.log(n)
+    log_n = np.log(n)
     eff = terms.efficiencies(np, at, h, m, s, low, log_n, terms.attention_layers(arch))
     full = lambda v: np.broadcast_to(np.asarray(v, dtype=float), (S,)).copy()  # noqa: E731
     eff = {k: full(v) for k, v in eff.items()}
@@ -181,10 +220,13 @@ def scenario_draws(post: xr.Dataset, cat: Catalogs, sc: "Scenario", rng: np.rand
                          "open_calibration returns them) to set its operating point")
     inp, out = _typical_tokens(sc, post, traces)
     fit = laws.memory_batch(np, arch, hw, n, inp + out, wb, kvb) * np.ones(S)
-    if sc.concurrency is not None:
-        batch = laws.smooth_min(np, sc.concurrency * n, fit)
+    target = None
+    if sc.concurrency is not None or (closed is not None and sc.interactivity is None):
+        # A closed model runs at the operating point its provider's disclosure was fitted at
+        # (terms.CLOSED_CONCURRENCY), unless the scenario sets one.
+        batch = laws.smooth_min(np, (sc.concurrency or terms.CLOSED_CONCURRENCY) * n, fit)
     elif sc.interactivity is not None or sc.serving in PRODUCTION:
-        target = sc.interactivity or DEFAULT_INTERACTIVITY
+        target = production_interactivity(post, sc, rng, S)
         cached = min(sc.cached_input_tokens, inp - 1.0)
 
         def speed(b):
@@ -197,16 +239,16 @@ def scenario_draws(post: xr.Dataset, cat: Catalogs, sc: "Scenario", rng: np.rand
         batch = laws.smooth_min(np, _flat(post, "vendor_batch_cap") * n, fit)
     else:
         batch = laws.smooth_min(np, DEFAULT_CONCURRENCY * n, fit)
-    x_size = math.log(arch["active_params"] / 1e10)
+    x_size = np.log(arch["active_params"] / 1e10)
     f_dec = laws.sigmoid(np, terms.power_logit(np, at, h, m, low, log_n, np.log(batch / n), x_size))
     long = sc.regime == "long"
     return ScenarioDraws(
         arch=arch, hw=hw, n_gpus=n, weight_bytes=wb, kv_bytes=kvb, cached=float(sc.cached_input_tokens),
         batch=full(batch), eta_c=eff["eta_c"], eta_bw=eff["eta_bw"], step_overhead=eff["step_overhead"],
-        decode_fraction=full(f_dec),
-        pue_class=full(_flat(post, "pue_hyperscale") if sc.deployment == "hyperscale" else _flat(post, "pue_typical")),
-        pue_operator_sd=full(_flat(post, "pue_operator_sd")), host_ratio=full(_flat(post, "host_ratio")),
-        idle_share=full(_flat(post, "idle_share")),
+        decode_fraction=full(f_dec), interactivity=target,
+        **_pue(post, sc, closed, full),
+        host_ratio=full(_flat(post, "host_ratio")),
+        idle_share=full(terms.new_operator_idle_share(np, at, rng.standard_normal(S))),
         long_mu=full(_flat(post, "long_output_log_median")) if long else None,
         long_sigma=full(_flat(post, "long_output_sigma")) if long else None,
         hardware_fitted=sc.hardware in cat.fitted_hardware,

@@ -74,15 +74,17 @@ class Scenario:
 
 def canonical(sc: Scenario, cat: Catalogs) -> Scenario:
     """The scenario with its model written as the catalog's id (see ``catalog.resolve_model``)."""
-    if sc.model is None or sc.model in cat.models:
+    if sc.model is None or sc.model in cat.models or sc.model in cat.closed_models:
         return sc
-    return replace(sc, model=resolve_model(sc.model, cat.models))
+    from ..model.closed import alias_keys
+
+    return replace(sc, model=resolve_model(sc.model, cat.models, alias_keys(cat.closed_models)))
 
 
 def _check(sc: Scenario, cat: Catalogs) -> None:
     if sc.model is None and sc.active_params_b is None:
         raise ValueError("give a catalog model or --active-params (and --total-params)")
-    if sc.model is not None and sc.model not in cat.models:
+    if sc.model is not None and sc.model not in cat.models and sc.model not in cat.closed_models:
         resolve_model(sc.model, cat.models)  # raises, naming the closest ids
         raise ValueError(f"model {sc.model!r} is not a catalog id: pass the scenario through canonical() first")
     if sc.model is None and sc.active_params_b <= 0:
