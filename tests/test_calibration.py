@@ -260,3 +260,54 @@ def test_report_of_the_calibration_shows_every_figure_in_a_browser(calibration_f
     assert names == sorted(["energy_per_query", "pathways", "fleet", "sensitivity", "prior_posterior",
                             "predictive_checks", "source_checks", "rank"])
     assert render(page, tmp_path / "profile") == (len(names), len(names))
+
+
+@pytest.mark.parametrize("name, expect", [("gpt-4o", "gpt-4o"), ("GPT 4o", "gpt-4o"), ("openai/gpt-4o-mini", "gpt-4o-mini"),
+                                          ("claude-3-5-haiku-20241022", "claude-3.5-haiku")])
+def test_estimate_of_a_closed_service_by_name_says_it_is_prior_heavy(calibration_file, name, expect):
+    path, _ = calibration_file
+    run = subprocess.run([sys.executable, "-m", "inference_energy.cli", "estimate", "--posterior", str(path),
+                          "--model", name, "--regime", "traditional", "--format", "json"], capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr
+    out = json.loads(run.stdout)
+    recs = {r["scope"]: r for r in out["results"]}
+    assert recs["facility"]["model"] == expect
+    assert recs["gpu"]["median_p50"] < recs["facility"]["median_p50"]
+    assert any("prior-heavy" in n for n in out["notes"]) and any("closed_models.csv" in n for n in out["notes"])
+
+
+def test_estimate_suggests_the_id_of_a_misspelt_closed_service(calibration_file):
+    path, _ = calibration_file
+    run = subprocess.run([sys.executable, "-m", "inference_energy.cli", "estimate", "--posterior", str(path),
+                          "--model", "gtp-4o", "--regime", "traditional"], capture_output=True, text=True)
+    assert run.returncode != 0 and "did you mean" in run.stderr and "gpt-4o" in run.stderr
+
+
+def test_validate_leaves_a_source_out_and_the_report_shows_it(calibration_file, tmp_path):
+    """One refit (OpenAI's disclosure left out, a short run): the prediction of its 0.34 Wh, the JSON, the
+    figure, and the report's section and figure."""
+    from test_report import render
+
+    path, _ = calibration_file
+    out, fig = tmp_path / "validation.json", tmp_path / "validation.png"
+    run = subprocess.run([sys.executable, "-m", "inference_energy.cli", "validate", "--posterior", str(path),
+                          "--source", "OpenAI (Sam Altman, 'The Gentle Singularity')", "--draws", "150", "--tune",
+                          "200", "--chains", "2", "--output", str(out), "--figure", str(fig)],
+                         capture_output=True, text=True)
+    assert run.returncode == 0, run.stderr[-3000:]
+    v = json.loads(out.read_text())
+    (row,) = v["rows"]
+    assert row["row"] == "A10" and row["method"] == "refit" and row["observed"] == 0.34
+    assert 0 < row["p5"] < row["p50"] < row["p95"] and 0 <= row["pit"] <= 1
+    assert row["covered"] == (row["p5"] <= 0.34 <= row["p95"])
+    assert v["summary"]["sources"] == 1 and fig.stat().st_size > 10_000
+    again = subprocess.run([sys.executable, "-m", "inference_energy.cli", "validate", "--posterior", str(path),
+                            "--output", str(out)], capture_output=True, text=True)
+    assert again.returncode != 0 and "exists; pass --force" in again.stderr
+    report = subprocess.run([sys.executable, "-m", "inference_energy.cli", "report", "--posterior", str(path),
+                             "--validation", str(out), "--out", str(tmp_path / "report")], capture_output=True, text=True)
+    assert report.returncode == 0, report.stderr[-3000:]
+    page = tmp_path / "report" / "index.html"
+    assert "Production sources left out" in page.read_text() and "A10" in page.read_text()
+    assert (tmp_path / "report" / "figures" / "validation.png").exists()
+    assert render(page, tmp_path / "profile") == (9, 9)

@@ -26,25 +26,6 @@ N_PRESET = 2**12
 N_POSTERIOR = 2**11
 
 
-@pytest.fixture(scope="session")
-def prior_calibration():
-    """(post, cat, traces) with prior draws standing in for a posterior."""
-    import pymc as pm
-
-    from inference_energy import data
-    from inference_energy.model import observations
-    from inference_energy.posterior import tokens
-    from inference_energy.model.pymc_model import build_model
-
-    md = observations.prepare(data.load())
-    with build_model(md) as model:
-        # only what a posterior holds (no predictive draws), compiled quickly: ~1 s instead of ~8 s
-        names = [v.name for v in model.free_RVs + model.deterministics]
-        prior = pm.sample_prior_predictive(draws=200, random_seed=1, var_names=names,
-                                           compile_kwargs={"mode": "FAST_COMPILE"})
-    return prior["prior"].to_dataset(), md.catalogs, tokens.trace_lengths(md)
-
-
 def by_input(records):
     return {r["input"]: r for r in records}
 

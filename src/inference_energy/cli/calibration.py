@@ -243,7 +243,7 @@ def validate(
     data: DataOpt = None,
     source: Annotated[Optional[list[str]], typer.Option("--source", help="Only these production sources (as in the tables' `source` column) [default: all].")] = None,
     psis: Annotated[bool, typer.Option("--psis", help="Use PSIS-LOO instead of a refit where its Pareto k < 0.7 (fast; see docs/production.md for when it misleads).")] = False,
-    draws: Annotated[int, typer.Option("--draws", min=100, help="Posterior draws per chain of each refit.")] = 500,
+    draws: Annotated[int, typer.Option("--draws", min=100, help="Posterior draws per chain of each refit.")] = 700,
     tune: Annotated[int, typer.Option("--tune", min=100, help="Tuning steps per chain of each refit.")] = 500,
     chains: Annotated[int, typer.Option("--chains", min=1, help="Chains of each refit.")] = 2,
     figure: Annotated[Optional[Path], typer.Option("--figure", help="Also save the figure (.png, .svg or .pdf).")] = None,
@@ -259,6 +259,7 @@ def validate(
     from .. import data as data_mod
     from ..files.store import load
     from ..model.calibrate import SamplerConfig
+    from ..model.validate import REFIT_MAX_RHAT, REFIT_MIN_ESS
     from ..model.validate import validate as run
 
     tree = load(posterior)
@@ -274,7 +275,8 @@ def validate(
     result = run(tree, tables, source, refit_all=not psis, config=config, seed=config.seed,
                  priors=settings["priors"], step=stages)
     payload = {"posterior": str(posterior), "data_sha256": tables.sha256, "refit": {"draws": draws, "tune": tune,
-               "chains": chains, "psis_where_reliable": psis}, **result.to_dict()}
+               "chains": chains, "psis_where_reliable": psis, "gate": {"max_r_hat": REFIT_MAX_RHAT,
+               "min_ess_bulk": REFIT_MIN_ESS, "divergences": 0}}, **result.to_dict()}
     _write_atomically(output, json.dumps(payload, indent=2))
     if figure is not None:
         from ..outputs.validation import validation as plot
@@ -289,10 +291,24 @@ def validate(
            ("method", "method")],
           {"summary": s, "note": f"{s['sources_covered']} of {s['sources']} sources and {s['rows_covered']} of "
                                  f"{s['rows']} figures inside their 90 % interval; wrote {output}"})
+    if format is Format.table and payload["reference_estimate_wh"]:
+        ref = payload["reference_estimate_wh"]
+        moved = [{"source": src["source"], "rows": src["rows"], "covered": src["covered"], "khat": src["khat"],
+                  "without": _interval(payload["refits"].get(src["source"], {}).get("reference_estimate_without_wh"))}
+                 for src in payload["sources"]]
+        scenario = ", ".join(str(v) for v in payload["reference_scenario"].values() if v not in ("facility",))
+        _emit(moved, format, f"What each source moved: the median query of {scenario} at the facility [Wh], "
+                             f"{_interval(ref)} with every source",
+              [("source", "source"), ("rows", "rows"), ("covered", "covered"), ("khat", "Pareto k"),
+               ("without", "without it [Wh]")], {})
     failed = [src for src, d in result.refits.items() if not d["passed"]]
     if failed:
-        typer.echo(f"warning: the refits without {'; '.join(failed)} failed the diagnostics gate: their predictions "
-                   "are less reliable (more --tune/--draws)", err=True)
+        typer.echo(f"warning: the refits without {'; '.join(failed)} failed the refit gate (r_hat <= 1.05, bulk ESS "
+                   ">= 100, no divergences): their predictions are less reliable (more --tune/--draws)", err=True)
+
+
+def _interval(q: dict | None) -> str:
+    return "" if not q else f"{q['p50']:.3g} ({q['p5']:.3g}-{q['p95']:.3g})"
 
 
 def _write_atomically(path: Path, text: str) -> None:

@@ -283,6 +283,21 @@ def closed_size_priors(md: ModelData, p) -> np.ndarray:
     return np.array(rows, dtype=float).reshape(-1, 3)
 
 
+def _size_and_length(p, mu_x, sd_x):
+    """Size x and ln median output tokens of each deployment, with their priors, sampled along the
+    disclosure's ridge: the data fix roughly x + ln L (energy ~ active parameters x tokens), not
+    each.  So v = x + ln L is one coordinate and x given v the other (exactly the two independent
+    priors, rotated); NUTS then meets an axis-aligned posterior instead of a diagonal ridge."""
+    length = p["closed_output_tokens"].parameters
+    mu_l, sd_l = length["mu"], length["sigma"]
+    sd_v = np.sqrt(sd_x ** 2 + sd_l ** 2)
+    v = mu_x + mu_l + sd_v * pm.Normal("closed_ridge_z", 0.0, 1.0, dims="deployment")
+    share = sd_x ** 2 / sd_v ** 2  # regression of x on v
+    x = pm.Deterministic("closed_size", mu_x + share * (v - mu_x - mu_l)
+                         + sd_x * sd_l / sd_v * pm.Normal("closed_size_z", 0.0, 1.0, dims="deployment"), dims="deployment")
+    return x, pm.Deterministic("closed_output_tokens", v - x, dims="deployment")
+
+
 def _closed_deployments(model, md, p, at, kappa, tpu_offset, phi, z_op):
     """Disclosed per-query energy of undisclosed models: the same law on a generic architecture.
 
@@ -296,8 +311,7 @@ def _closed_deployments(model, md, p, at, kappa, tpu_offset, phi, z_op):
     """
     cat, e = md.catalogs, md.energy
     size = closed_size_priors(md, p)
-    x_d = pm.Normal("closed_size", mu=size[:, 0], sigma=size[:, 1], dims="deployment")
-    lout_d = _rv(p, "closed_output_tokens", "deployment")
+    x_d, lout_d = _size_and_length(p, size[:, 0], size[:, 1])
     sig_d = _rv(p, "closed_output_sigma", "deployment")
     log_e_gpu = pm.Deterministic("closed_log_energy_gpu", terms.closed_log_energy_gpu(
         pt, at, cat, x_d, size[:, 2], lout_d, SERVING.index("production")), dims="deployment")

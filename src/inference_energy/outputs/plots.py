@@ -231,9 +231,23 @@ def rank(tree: xr.DataTree, var_names: list[str] | None = None) -> Figure:
     diag = json.loads(tree.attrs.get("diagnostics", "{}"))
     names = var_names or list(dict.fromkeys(n for n in (diag.get("worst_rhat"), diag.get("worst_ess"), "host_ratio", "idle_share")
                                             if n and n in tree["posterior"].ds))
-    pc = azp.plot_rank(tree, var_names=names, backend="matplotlib")
+    pc = azp.plot_rank(tree, var_names=names, coords=_worst_elements(tree, names), backend="matplotlib")
     return _figure_of(pc, f"Rank plots (worst r_hat {diag.get('max_rhat', float('nan')):.4f}, "
                           f"lowest bulk ESS {diag.get('min_ess_bulk', float('nan')):.0f}); flat and overlapping is good")
+
+
+def _worst_elements(tree: xr.DataTree, names: list[str]) -> dict:
+    """Of each vector parameter, its lowest-ESS element only (a panel per element would be dozens)."""
+    import arviz_stats as azs
+
+    coords = {}
+    for name in names:
+        var = tree["posterior"][name]
+        dims = [d for d in var.dims if d not in ("chain", "draw")]
+        if len(dims) == 1 and var.sizes[dims[0]] > 1:
+            ess = azs.ess(tree, var_names=[name]).ds[name]
+            coords.setdefault(dims[0], []).append(ess.idxmin().item())
+    return coords
 
 
 def _figure_of(pc, title: str) -> Figure:

@@ -34,6 +34,8 @@ DERIVED_META = {
     "pue_operator": "PUE of each operator",
     "pue_operator_z": "standardised operator deviation within its class",
     "closed_log_energy_gpu": "ln accelerator energy [Wh] of the median query of an undisclosed-model deployment",
+    "closed_ridge_z": "standardised x + ln L of each undisclosed deployment (the coordinate its disclosure fixes)",
+    "closed_size_z": "standardised size of each undisclosed deployment given x + ln L",
     "idle_share": "share of IT energy drawn by provisioned servers that serve nothing (laws.idle_share of "
                   "diurnal_load / (1 + reserve_margin) and idle_power_ratio)",
 }

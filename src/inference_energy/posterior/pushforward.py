@@ -164,6 +164,11 @@ def _pue(post, sc: "Scenario", closed, full) -> dict[str, np.ndarray]:
             "pue_operator_sd": full(_flat(post, "pue_operator_sd"))}
 
 
+#: The realised production speed is at most this share of the speed one request alone gets on the
+#: deployment (DeepSeek runs at 0.2 of it; Llama-3.1-70B on 8 H100 at 21 tokens/s is at 0.3).
+LONE_SPEED_SHARE = 0.5
+
+
 def production_interactivity(post, sc: "Scenario", rng, S: int) -> np.ndarray:
     """Output tokens/s per user of each draw: the scenario's, else the realised production operating
     point of an operator drawn from the fitted spread (fitted to DeepSeek's published 20-22 tokens/s)."""
@@ -232,8 +237,15 @@ def scenario_draws(post: xr.Dataset, cat: Catalogs, sc: "Scenario", rng: np.rand
         def speed(b):
             op = {"n_gpus": n, "batch": b, "input": inp, "cached": cached, "output": out, "weight_bytes": wb,
                   "kv_bytes": kvb}
-            return laws.output_speed_per_user(np, laws.serving(np, arch, hw, op, eff), op)
+            times = laws.serving(np, arch, hw, op, eff)
+            if sc.serving == "production_disaggregated":  # prefill runs on other GPUs: a user sees decode steps
+                return 1.0 / times["t_step"]
+            return laws.output_speed_per_user(np, times, op)
 
+        if sc.interactivity is None:
+            # An operator's speed is its choice, within what its deployment can give: no chat service
+            # runs a replica at one request, so the realised speed stays at or below half a lone request's.
+            target = np.minimum(target, LONE_SPEED_SHARE * speed(np.ones(S)))
         batch = _bisect_batch(speed, target, fit)
     elif sc.serving == "vendor_max_benchmark":
         batch = laws.smooth_min(np, _flat(post, "vendor_batch_cap") * n, fit)
@@ -276,7 +288,8 @@ def energy_draws(post: xr.Dataset, cat: Catalogs, traces: dict[tuple[str, str], 
     inp, typ_out = _typical_tokens(sc, post, traces)
     op, times = d.point(np.arange(S), np.log(inp), np.log(typ_out))
     out["requests_per_gpu"] = d.batch / d.n_gpus
-    out["output_speed_per_user"] = laws.output_speed_per_user(np, times, op)
+    out["output_speed_per_user"] = (1.0 / times["t_step"] if sc.serving == "production_disaggregated"
+                                    else laws.output_speed_per_user(np, times, op))
     out["hardware_fitted"] = d.hardware_fitted
     wue = sc.wue_l_per_kwh if sc.wue_l_per_kwh is not None else DEFAULT_WUE[sc.deployment][1]
     carbon = sc.carbon_g_per_kwh if sc.carbon_g_per_kwh is not None else DEFAULT_CARBON[1]
