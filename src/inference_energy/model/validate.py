@@ -367,4 +367,5 @@ def validate(tree, data: CalibrationData, sources: list[str] | None = None, refi
     return Validation(rows, refits, reference)
 
 
-__all__ = ["RowPrediction", "Validation", "production_sources", "validate", "without_rows"]
+__all__ = ["RowPrediction", "Validation", "predict_left_out", "production_sources", "psis_predictions", "psis_source",
+           "reference_estimate", "refit_predictions", "validate", "without_rows"]

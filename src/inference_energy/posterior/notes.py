@@ -90,4 +90,4 @@ def typical_lengths(sc, post, traces) -> tuple[float, float]:
     return float(inp), float(np.median(out)) if not isinstance(out, float) else out
 
 
-__all__ = ["estimate_notes", "hand_count", "typical_lengths"]
+__all__ = ["closed_note", "estimate_notes", "hand_count", "typical_lengths"]
