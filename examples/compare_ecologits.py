@@ -30,6 +30,8 @@ The same models and the same token counts go through three methods:
     later table compares the preset at its own token distribution with the posterior at
     the paper's token lengths and at its own (Azure trace; calibrated long regime).
 
+A closed model both tools take by name, gpt-4o (EcoLogits' ``openai`` provider; ours from
+``calibration_data/closed_models.csv``), gets a table of its own at the same token counts.
 A further table holds EcoLogits' GPU energy and latency against ML.ENERGY v3 measurements
 on H100 (EcoLogits' methodology page says its fits use ML.ENERGY leaderboard data on H100;
 which release, it does not say), and ``--carbon`` adds carbon per
@@ -57,6 +59,8 @@ ECOLOGITS_MODELS = {
     "gpt-oss-20b": "openai/gpt-oss-20b",
     "Llama-2-70B": "meta-llama/Llama-2-70b-chat-hf",
 }
+#: Closed models both tools know by name: our closed-catalog id -> EcoLogits (provider, model name).
+ECOLOGITS_CLOSED = {"gpt-4o": ("openai", "gpt-4o")}
 #: In our catalog and the paper's, but not in EcoLogits 0.11.3's model repository.
 NOT_IN_ECOLOGITS = ("DeepSeek-R1", "Llama-3.1-Nemotron-Ultra-253B")
 
@@ -139,6 +143,16 @@ def ecologits_request(model: str, output_tokens: int) -> EcoLogitsResult:
     )
 
 
+def ecologits_closed(provider: str, name: str, output_tokens: int) -> tuple[tuple[float, float], float]:
+    """EcoLogits' energy (x PUE) range [Wh] of a closed model, and its provider's PUE."""
+    from ecologits.tracers.utils import PROVIDER_CONFIG_MAP, llm_impacts
+
+    impacts = llm_impacts(provider, name, output_tokens, request_latency=math.inf)
+    if impacts.has_errors:
+        raise RuntimeError(f"EcoLogits could not estimate {name}: {impacts.errors}")
+    return tuple(x * 1000.0 for x in _bounds(impacts.energy.value)), float(PROVIDER_CONFIG_MAP[provider].datacenter_pue)
+
+
 # --------------------------------------------------------------------------- (b) the posterior
 
 
@@ -153,7 +167,7 @@ def fixed_token_scenario(model: str, input_tokens: float, output_tokens: float, 
     """Our scenario at fixed token counts; ``aligned_to``: EcoLogits' deployment assumptions."""
     from inference_energy.posterior.pushforward import Scenario
 
-    if aligned_to is None:  # the package's defaults: production serving, H100 node, fp8, 64 requests per GPU
+    if aligned_to is None:  # the package's defaults: production serving at an operator's realised speed, H100 node, fp8
         return Scenario(model=model, regime=None, input_tokens=input_tokens, output_tokens=output_tokens)
     return Scenario(model=model, regime=None, input_tokens=input_tokens, output_tokens=output_tokens,
                     hardware="H100", serving="steady_state", precision="bf16", gpus=aligned_to.gpus,
@@ -344,9 +358,11 @@ def build_report(posterior: Path, models=DEFAULT_MODELS, output_tokens=DEFAULT_O
     out.append(
         "EcoLogits: `llm_impacts(\"huggingface_hub\", name, L_out, request_latency=inf)` (its own latency model), "
         f"server = GPUs + host share, PUE {pair(e0.pue)}; input tokens are ignored. "
-        "Ours: median and 90 % credible interval over the posterior, H100, fp8, production serving at 21 output "
-        "tokens/s per user (DeepSeek's published average; the batch follows from the law), hyperscale PUE; `node` is GPU + host (EcoLogits' server boundary), `facility` adds idle capacity "
-        "and PUE. Paper-v2: its throughput fit at the same tokens, node power x PU x PUE, median (P5–P95) of "
+        "Ours: median and 90 % credible interval over the posterior, H100, fp8, production serving at an operator's "
+        "realised operating point (each posterior draw: exp(production_speed_log + 0.3 z) output tokens/s per user, "
+        "fitted to DeepSeek's published 20-22, at most half the speed one request alone gets on the deployment; the "
+        "batch follows from the law), hyperscale PUE; `node` is GPU + host (EcoLogits' server boundary), `facility` "
+        "adds idle capacity and PUE. Paper-v2: its throughput fit at the same tokens, node power x PU x PUE, median (P5–P95) of "
         f"{PAPER_DRAWS:,} PU/PUE draws; n/a where the paper has no such model.\n")
     header = ["model", "output tokens", "EcoLogits server [Wh]", "ours node [Wh]", "EcoLogits / ours (node)",
               "EcoLogits x PUE [Wh]", "ours facility [Wh]", "paper-v2 method [Wh]"]
@@ -358,6 +374,28 @@ def build_report(posterior: Path, models=DEFAULT_MODELS, output_tokens=DEFAULT_O
             p = ci(papers[m][:, j]) if m in papers else "n/a"
             rows.append([m, str(n), fmt(e.it_wh), ci(o["node"]), f"{ratio:.1f}x", pair(e.energy_wh), ci(o["facility"]), p])
     out.append(markdown(header, rows))
+
+    for m, (provider, name) in ECOLOGITS_CLOSED.items():
+        if m not in getattr(cat, "closed_models", {}):  # a calibration without the closed catalog
+            continue
+        out.append(f"\n\n### A closed model by name: {m}\n")
+        out.append(
+            f"EcoLogits: `llm_impacts(\"{provider}\", \"{name}\", L_out, request_latency=inf)`, its range over the active "
+            "parameters it assumes; server = total / its provider's PUE. Ours: `inference-energy estimate --model "
+            f"{m} --input-tokens {int(input_tokens)} --output-tokens L_out`, median and 90 % credible interval: active "
+            "parameters per draw from the size its provider's disclosure implies within the cited range "
+            "(`calibration_data/closed_models.csv`), a generic architecture, H100, the operating point the disclosures "
+            "were fitted at (32 requests per GPU on 8 GPUs), its operator's PUE.\n")
+        header = ["model", "output tokens", "EcoLogits server [Wh]", "ours node [Wh]", "EcoLogits / ours (node)",
+                  "EcoLogits x PUE [Wh]", "ours facility [Wh]"]
+        rows = []
+        for n in output_tokens:
+            energy, pue = ecologits_closed(provider, name, n)
+            o = posterior_energy(post, cat, traces, fixed_token_scenario(m, input_tokens, n), seed)
+            server, mid = (energy[0] / pue, energy[1] / pue), np.median(o["node"])
+            rows.append([m, str(n), pair(server), ci(o["node"]), f"{server[0] / mid:.1f}–{server[1] / mid:.1f}x",
+                         pair(energy), ci(o["facility"])])
+        out.append(markdown(header, rows))
 
     out.append("\n\n### Where the gap comes from: GPU energy [Wh] and our model under EcoLogits' deployment\n")
     out.append(

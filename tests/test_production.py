@@ -14,7 +14,7 @@ from inference_energy.model import laws
 from inference_energy.model.catalog import resolve_model
 from inference_energy.model.closed import Z90, alias_keys, closed_catalog, deployment_size_prior
 from inference_energy.model.observations import prepare
-from inference_energy.model.validate import (_summaries, _weighted_quantiles, predict_left_out, production_sources,
+from inference_energy.posterior.validate import (_summaries, _weighted_quantiles, predict_left_out, production_sources,
                                              without_rows)
 from inference_energy.posterior import pushforward
 from inference_energy.posterior.notes import estimate_notes

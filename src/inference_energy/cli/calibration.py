@@ -259,8 +259,8 @@ def validate(
     from .. import data as data_mod
     from ..files.store import load
     from ..model.calibrate import SamplerConfig
-    from ..model.validate import REFIT_MAX_RHAT, REFIT_MIN_ESS
-    from ..model.validate import validate as run
+    from ..posterior.validate import REFIT_MAX_RHAT, REFIT_MIN_ESS
+    from ..posterior.validate import validate as run
 
     tree = load(posterior)
     if tree.attrs.get("kind") != "calibration":

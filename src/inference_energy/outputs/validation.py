@@ -1,5 +1,7 @@
-"""The figure of ``inference-energy validate``: each production figure against its prediction
-when its source is left out (``model/validate.py``), from the command's JSON or a report tree."""
+"""The figure of the validate command: production figures against their left-out predictions.
+
+Each figure a production source published, against the prediction of the model refitted without
+that source (``posterior/validate.py``), from the command's JSON or a report tree."""
 
 from __future__ import annotations
 

@@ -21,10 +21,10 @@ from dataclasses import asdict, dataclass, replace
 import numpy as np
 
 from ..data import CalibrationData
-from . import terms
-from .calibrate import SamplerConfig
-from .observations import SERVING, TPU_OPERATORS, Group, ModelData, prepare
-from .predict import flat_draws, predict_rows
+from ..model import terms
+from ..model.calibrate import SamplerConfig
+from ..model.observations import SERVING, TPU_OPERATORS, Group, ModelData, prepare
+from ..model.predict import flat_draws, predict_rows
 
 PRODUCTION_KINDS = ("production", "production_disaggregated")
 KHAT_RELIABLE = 0.7
@@ -173,8 +173,8 @@ def _names(post, dim: str) -> list[str]:
 def predict_left_out(post, md_train: ModelData, md: ModelData, ids: list[str], rng, priors=None) -> dict[str, np.ndarray]:
     """Predictive draws (transformed scale, noise included) of rows ``ids`` of ``md`` under ``post``,
     a posterior fitted to ``md_train`` (which lacks them)."""
-    from .pymc_model import _noise_index, closed_size_priors, noise_kinds
-    from .priors import resolve
+    from ..model.pymc_model import _noise_index, closed_size_priors, noise_kinds
+    from ..model.priors import resolve
 
     p = resolve(priors)
     draws = flat_draws(post)
@@ -275,8 +275,8 @@ def refit_predictions(data, md, meta, source, ids, khat, config: SamplerConfig, 
 
     import pymc as pm
 
-    from .calibrate import diagnose
-    from .pymc_model import build_model
+    from ..model.calibrate import diagnose
+    from ..model.pymc_model import build_model
 
     md_train = prepare(without_rows(data, set(ids)))
     start = time.perf_counter()
@@ -303,8 +303,8 @@ REFERENCE_SCENARIO = {"model": "Llama-3.1-70B", "hardware": "H100", "regime": "t
 
 def reference_estimate(post, md: ModelData) -> dict[str, float]:
     """P5/P50/P95 of the reference scenario's median query at the facility [Wh] under ``post``."""
-    from ..posterior.pushforward import Scenario, energy_draws
-    from ..posterior.tokens import trace_lengths
+    from .pushforward import Scenario, energy_draws
+    from .tokens import trace_lengths
 
     d = energy_draws(post, md.catalogs, trace_lengths(md), Scenario(**REFERENCE_SCENARIO), queries=100)
     med = np.median(np.exp(d["facility"]), axis=1)
