@@ -65,14 +65,14 @@ def refit(md, a):
 
 def score(idata, md_train, held, held_power, rng) -> dict:
     from inference_energy.model.predict import flat_draws, predict_rows
-    from inference_energy.model.pymc_model import _same_point, noise_kinds
-    from inference_energy.model.observations import SERVING
+    from dataclasses import replace
+
+    from inference_energy.model.pymc_model import _noise_index, _same_point, noise_kinds
 
     draws = flat_draws(idata.posterior)
     pred = predict_rows(draws, md_train, held)
-    kinds = noise_kinds(md_train)
-    kind = np.array([kinds.index(SERVING[s]) if SERVING[s] in kinds else kinds.index("other")
-                     for s in held.array("serving", int)])
+    # the noise kind of each held-out row, as the model assigns it (production shares steady state's)
+    kind = _noise_index(replace(md_train, throughput=held), noise_kinds(md_train))
     scale = np.sqrt(draws["throughput_noise"][:, kind] ** 2 + held.array("sd") ** 2)
     y = held.array("y")
     sim = pred["log_throughput"] + scale * rng.standard_t(4.0, size=scale.shape)

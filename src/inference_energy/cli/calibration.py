@@ -259,6 +259,7 @@ def validate(
     from .. import data as data_mod
     from ..files.store import load
     from ..model.calibrate import SamplerConfig
+    from ..posterior.export import _atomic_write
     from ..posterior.validate import REFIT_MAX_RHAT, REFIT_MIN_ESS
     from ..posterior.validate import validate as run
 
@@ -277,12 +278,12 @@ def validate(
     payload = {"posterior": str(posterior), "data_sha256": tables.sha256, "refit": {"draws": draws, "tune": tune,
                "chains": chains, "psis_where_reliable": psis, "gate": {"max_r_hat": REFIT_MAX_RHAT,
                "min_ess_bulk": REFIT_MIN_ESS, "divergences": 0}}, **result.to_dict()}
-    _write_atomically(output, json.dumps(payload, indent=2))
+    _atomic_write(output, True, lambda staged: staged.write_text(json.dumps(payload, indent=2) + "\n"))
     if figure is not None:
         from ..outputs.validation import validation as plot
 
         fig = plot(payload)
-        fig.savefig(figure, dpi=150, bbox_inches="tight")
+        _atomic_write(figure, True, lambda staged: fig.savefig(staged, dpi=150, bbox_inches="tight"))
     records = [{**r, "interval": f"{r['p5']:.3g} - {r['p95']:.3g}"} for r in payload["rows"]]
     s = payload["summary"]
     _emit(records, format, "Leave-one-source-out predictions of production figures (each in its published unit)",
@@ -310,13 +311,3 @@ def validate(
 def _interval(q: dict | None) -> str:
     return "" if not q else f"{q['p50']:.3g} ({q['p5']:.3g}-{q['p95']:.3g})"
 
-
-def _write_atomically(path: Path, text: str) -> None:
-    import os
-    import tempfile
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
-    with os.fdopen(fd, "w") as fh:
-        fh.write(text + "\n")
-    os.replace(tmp, path)

@@ -19,10 +19,13 @@ def flat_draws(post) -> dict[str, np.ndarray]:
     return {name: v.values.reshape(-1, *v.shape[2:]) for name, v in post.data_vars.items()}
 
 
-def _accessor(draws: dict[str, np.ndarray]):
+def accessor(draws: dict[str, np.ndarray]):
+    """Parameter accessor over flat draws: a scalar or one element (S, 1); elements (S, rows)."""
     def at(name, index=None):
         v = draws[name]
-        return v[:, None] if index is None else v[:, index]
+        if index is None:
+            return v[:, None]
+        return v[:, index] if np.ndim(index) else v[:, [index]]
 
     return at
 
@@ -31,7 +34,7 @@ def predict_rows(draws: dict[str, np.ndarray], md: ModelData, g: Group) -> dict[
     """ln output tokens/s per GPU, ln decode step time [s] and the decode power fraction of every row
     of ``g`` under every draw, each (S, rows); noise-free (the law's mean)."""
     cat = md.catalogs
-    at = _accessor(draws)
+    at = accessor(draws)
     m, h, arch, hw, op = terms.row_point(np, at, cat, g)
     n = op["n_gpus"]
     log_n = np.log(n)

@@ -24,7 +24,7 @@ from ..data import CalibrationData
 from ..model import terms
 from ..model.calibrate import SamplerConfig
 from ..model.observations import SERVING, TPU_OPERATORS, Group, ModelData, prepare
-from ..model.predict import flat_draws, predict_rows
+from ..model.predict import accessor, flat_draws, predict_rows
 
 PRODUCTION_KINDS = ("production", "production_disaggregated")
 KHAT_RELIABLE = 0.7
@@ -156,16 +156,6 @@ def _subgroup(g: Group, positions: list[int]) -> Group:
     return sub
 
 
-def _accessor(draws):
-    """Parameter accessor over flat draws: scalars (S, 1); an element (S, 1); elements (S, rows)."""
-    def at(name, index=None):
-        v = draws[name]
-        if index is None:
-            return v[:, None]
-        return v[:, index] if np.ndim(index) else v[:, [index]]
-    return at
-
-
 def _names(post, dim: str) -> list[str]:
     return [str(x) for x in post[dim].values] if dim in post.coords else []
 
@@ -179,7 +169,7 @@ def predict_left_out(post, md_train: ModelData, md: ModelData, ids: list[str], r
     p = resolve(priors)
     draws = flat_draws(post)
     S = len(next(iter(draws.values())))
-    at = _accessor(draws)
+    at = accessor(draws)
     where = _locate(md)
     out = {}
     by_group: dict[str, list[int]] = {}
