@@ -315,3 +315,19 @@ def test_sweep_returns_one_dim_per_swept_input(prior_as_posterior, md):
     assert bool((p50.sel(deployment="typical") > p50.sel(deployment="hyperscale")).all())  # higher PUE class
     with pytest.raises(ValueError, match="cannot sweep"):
         grid.sweep(prior_as_posterior, md.catalogs, tokens.trace_lengths(md), base, colour=["red"])
+
+
+def test_the_sampler_retries_only_a_run_whose_sole_fault_is_divergences():
+    """Divergences alone earn one re-run at a smaller step; r_hat or ESS failures do not (more adaptation will not
+    cure a multimodal or sticky posterior, and hiding it behind a retry would be dishonest)."""
+    from inference_energy.model.calibrate import Diagnostics, SamplerConfig, _retry_helps
+
+    def diag(problems, div):
+        return Diagnostics(1.0, 1000, 1000, div, 1.0, "", "", not problems, problems)
+
+    config = SamplerConfig()
+    assert _retry_helps(diag(["1 divergent transitions"], 1), config)
+    assert not _retry_helps(diag([], 0), config)
+    assert not _retry_helps(diag(["r_hat 1.05 > 1.01 (x)", "2 divergent transitions"], 2), config)
+    assert not _retry_helps(diag(["1 divergent transitions"], 1), SamplerConfig(target_accept=0.99))
+    assert not _retry_helps(diag(["1 divergent transitions"], 1), SamplerConfig(retry_target_accept=None))

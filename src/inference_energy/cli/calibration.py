@@ -38,7 +38,8 @@ def _parameter_records(cal) -> list[dict]:  # noqa: D401 - helpers below use num
 def _print_calibration(cal, params, outside, sources, fmt: Format, output) -> None:
     d = cal.diagnostics
     diag = {"max_rhat": round(d.max_rhat, 4), "min_ess_bulk": round(d.min_ess_bulk), "min_ess_tail": round(d.min_ess_tail),
-            "divergences": d.divergences, "seconds": round(d.seconds, 1), "passed": d.passed, "problems": d.problems}
+            "divergences": d.divergences, "seconds": round(d.seconds, 1), "passed": d.passed, "problems": d.problems,
+            "retried_after": d.retried_after, "target_accept": cal.config.target_accept}
     if fmt is Format.json:
         typer.echo(json.dumps({"diagnostics": diag, "output": str(output) if output else None, "results": params,
                                "outside_posterior_90": outside, "sources": sources}, indent=2))
@@ -53,6 +54,9 @@ def _print_calibration(cal, params, outside, sources, fmt: Format, output) -> No
     t.add_row(f"{d.max_rhat:.4f}", f"{d.min_ess_bulk:.0f}", f"{d.min_ess_tail:.0f}", str(d.divergences), f"{d.seconds:.1f}",
               "yes" if d.passed else "NO: " + "; ".join(d.problems))
     console.print(t)
+    if d.retried_after:
+        console.print(f"sampled twice: {d.retried_after}; these are the second run's, at target_accept "
+                      f"{cal.config.target_accept}")
     t = Table(title="Parameters: prior vs posterior (sd ratio near 1: the prior decides)", title_justify="left")
     for col in ("parameter", "unit", "prior mean", "prior sd", "post mean", "post sd", "post P5", "post P95", "sd ratio"):
         t.add_column(col, justify="left" if col == "parameter" else "right")

@@ -13,7 +13,7 @@ import json
 import os
 import time
 import warnings
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 import xarray as xr
@@ -47,6 +47,10 @@ class SamplerConfig:
     max_rhat: float = 1.01
     min_ess: float = 400.0
     prior_only: bool = False  # no data: the prior pushed forward (comparable with the paper presets)
+    # A run whose only fault is a few divergences is re-sampled once at this target_accept (smaller steps):
+    # the same seed gave 0 divergences on one machine and 1 on another (floating point differs), and a row in
+    # tension with the rest (an update) sharpens the funnel. None: fail at once.
+    retry_target_accept: float | None = 0.99
 
 
 @dataclass
@@ -60,6 +64,7 @@ class Diagnostics:
     worst_ess: str
     passed: bool
     problems: list[str] = field(default_factory=list)
+    retried_after: str = ""  # why the sampler ran a second time (empty: it did not)
 
 
 @dataclass
@@ -154,6 +159,13 @@ def diagnose(tree: xr.DataTree, config: SamplerConfig, seconds: float) -> Diagno
         problems.append(f"{div} divergent transitions")
     return Diagnostics(max_rhat, min_bulk, min_tail, div, seconds, worst_rhat,
                        worst_bulk if min_bulk <= min_tail else worst_tail, not problems, problems)
+
+
+def _retry_helps(diagnostics: Diagnostics, config: SamplerConfig) -> bool:
+    """Divergences alone (r_hat and ESS fine), and a smaller step size left to try."""
+    return (not diagnostics.passed and diagnostics.divergences > 0
+            and len(diagnostics.problems) == 1 and config.retry_target_accept is not None
+            and config.retry_target_accept > config.target_accept)
 
 
 def shrinkage(tree: xr.DataTree) -> dict[str, float]:
@@ -266,6 +278,14 @@ def calibrate(data: CalibrationData, config: SamplerConfig | None = None, priors
                                   seconds, "", "", True, [])
     else:
         diagnostics = diagnose(tree, config, seconds)
+        if _retry_helps(diagnostics, config):
+            why = f"{diagnostics.divergences} divergent transition(s) at target_accept {config.target_accept}"
+            step(f"{why}; sampling again at {config.retry_target_accept}")
+            config = replace(config, target_accept=config.retry_target_accept)
+            start = time.perf_counter()
+            tree = sample(model, config, progress, step)
+            diagnostics = diagnose(tree, config, seconds + time.perf_counter() - start)
+            diagnostics.retried_after = why
     step("predictive checks and leave-source-out k-hat")
     checks, sources = predictive_checks(tree, md, data)
     return Calibration(tree, md, diagnostics, checks, sources, shrinkage(tree), config, to_json(resolve(priors)))
