@@ -41,3 +41,27 @@ def build(
         _fail(f"{', '.join(existing)} in {target} differ from the build; pass --force to replace them")
     for name, rows in write_tables(target, reference).items():
         typer.echo(f"wrote {target / name} ({rows} rows)")
+
+
+@data_app.command("reference")
+@handle_errors
+def reference(
+    posterior: Annotated[Path, typer.Option("--posterior", help="A calibration of the shipped tables (diagnostics passed).")],
+    output: Annotated[Optional[Path], typer.Option("--output", "-o", help="Where to write it [default: the package's posterior/reference.nc].")] = None,
+    draws: Annotated[int, typer.Option("--draws", min=100, help="Draws to keep over all chains.")] = 1000,
+    force: Annotated[bool, typer.Option("--force", help="Replace an existing reference posterior.")] = False,
+) -> None:
+    """Thin a calibration into the reference posterior shipped with the package (at most 10 MB)."""
+    from ..data import load
+    from ..files.store import load as load_tree
+    from ..posterior.reference import REFERENCE_PATH, build as build_reference
+
+    target = output or REFERENCE_PATH
+    shipped = load().sha256
+    with load_tree(posterior) as tree:
+        sha = tree.attrs.get("data_sha256", "")
+    if sha != shipped:
+        _fail(f"{posterior} was calibrated on data {sha[:12]}, not the shipped tables ({shipped[:12]}): "
+              "calibrate on the shipped data first")
+    written = build_reference(posterior, target, force=force, draws=draws)
+    typer.echo(f"wrote {written} ({written.stat().st_size / 1e6:.1f} MB, data {shipped[:12]})")

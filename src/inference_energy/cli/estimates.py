@@ -16,7 +16,7 @@ from .common import (QUANTILE_COLS, ActiveOpt, CachedOpt, ConcOpt, DeploymentOpt
 @app.command()
 @handle_errors
 def estimate(
-    posterior: Annotated[Path, typer.Option("--posterior", help="A calibration file (from `calibrate`).")],
+    posterior: Annotated[Optional[Path], typer.Option("--posterior", help="A calibration file (from `calibrate`) [default: the shipped reference posterior].")] = None,
     model: ModelOpt = None,
     total_params: TotalOpt = None,
     active_params: ActiveOpt = None,
@@ -54,6 +54,11 @@ def estimate(
     With --scenarios FILE.csv --output OUT.zarr: every posterior draw through every scenario
     (the typical query of each), in blocks with dask, written to Zarr.
     """
+    from ..posterior.reference import resolve_posterior
+
+    posterior, said = resolve_posterior(posterior)
+    if said and format is not Format.json:
+        typer.echo(f"note: {said}", err=True)
     if scenarios is not None:
         _estimate_grid(posterior, scenarios, output, scheduler, block, keep_draws, force, seed)
         return
@@ -80,7 +85,7 @@ def estimate(
     _emit(records, format, title,
           [("scope", "scope"), ("unit", "unit"), *[(k, h) for k, h in QUANTILE_COLS],
            ("median_p5", "median query P5"), ("median_p50", "median query P50"), ("median_p95", "median query P95")],
-          {"posterior": str(posterior), "scenario": {k: v for k, v in vars(sc).items()}, "notes": notes,
+          {"posterior": str(posterior), "reference_posterior": bool(said), "scenario": {k: v for k, v in vars(sc).items()}, "notes": notes,
            "note": "P5-P95: a random query (query-to-query variation and parameter uncertainty); median query P5-P95: "
                    "the 90 % credible interval of the typical query (parameter uncertainty alone). gpu-prefill and "
                    "gpu-decode split the GPU energy by phase; operating-* rows give the operating point."})

@@ -45,8 +45,10 @@ def check_writable(path: Path | str, force: bool = False) -> Path:
     return path
 
 
-def save(tree: "xr.DataTree", path: Path | str, force: bool = False) -> Path:
-    """Write ``tree`` to ``path`` atomically; refuse to replace a file unless ``force``."""
+def save(tree: "xr.DataTree", path: Path | str, force: bool = False, compress: bool = False) -> Path:
+    """Write ``tree`` to ``path`` atomically; refuse to replace a file unless ``force``.
+
+    ``compress``: zlib every netCDF variable (lossless; for files shipped in the package)."""
     path = check_writable(path, force)
     fmt = file_format(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -54,7 +56,9 @@ def save(tree: "xr.DataTree", path: Path | str, force: bool = False) -> Path:
     staged = tmp / path.name
     try:
         if fmt == "netcdf":
-            tree.to_netcdf(staged, engine="h5netcdf")
+            encoding = ({node.path: {name: {"zlib": True, "complevel": 6} for name in node.dataset.data_vars}
+                         for node in tree.subtree if node.dataset.data_vars} if compress else None)
+            tree.to_netcdf(staged, engine="h5netcdf", encoding=encoding)
         else:
             with warnings.catch_warnings():
                 # Consolidated metadata is not (yet) in the Zarr v3 spec, but
