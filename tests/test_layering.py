@@ -2,7 +2,7 @@
 
 Layers, bottom to top (``docs/architecture.md``):
 
-    stats, files  <  data  <  paper | model  <  posterior  <  outputs  <  cli  <  the package root (public API)
+    stats, files  <  data  <  paper | model  <  posterior  <  usage  <  outputs  <  cli  <  the package root (public API)
 
 A module may import its own subpackage and any lower layer; ``paper`` and
 ``model`` sit side by side and never import each other.  The one exception is
@@ -30,9 +30,10 @@ LAYERS = {
     "data": 1,
     "paper": 2, "model": 2,
     "posterior": 3,
-    "outputs": 4,
-    "cli": 5,
-    "": 6,  # the package root: the public API (__init__, __main__, _moved)
+    "usage": 4,
+    "outputs": 5,
+    "cli": 6,
+    "": 7,  # the package root: the public API (__init__, __main__, _moved)
 }
 ROOT_MODULES = {"__init__", "__main__", "_moved"}
 MAX_LINES = 400

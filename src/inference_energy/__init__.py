@@ -5,7 +5,7 @@ is imported from its subpackage only when first used, so ``import
 inference_energy`` stays cheap.  The subpackages follow the data flow, and
 imports run only downward (``docs/architecture.md``):
 
-    files, stats  ->  data  ->  paper | model  ->  posterior  ->  outputs  ->  cli
+    files, stats  ->  data  ->  paper | model  ->  posterior  ->  usage  ->  outputs  ->  cli
 """
 
 __version__ = "0.1.0"
@@ -34,6 +34,9 @@ _PUBLIC = {
     "Scenario": ("posterior.scenario", "Scenario"),
     "energy_draws": ("posterior.pushforward", "energy_draws"),
     "summarize_scenario": ("posterior.pushforward", "summarize_scenario"),
+    # usage accounting
+    "account": ("usage.account", "account"),
+    "CallEstimator": ("usage.per_call", "CallEstimator"),
 }
 # ``calibrate`` and ``compare`` are not root names: before 0.2 they were modules
 # (``from inference_energy import calibrate``), and such code keeps working.
