@@ -96,7 +96,7 @@ def test_aggregated_records_vary_between_requests_and_shrink_as_one_over_sqrt_n(
 
 
 def test_binned_sums_match_the_exact_per_call_sum(tmp_path, calls):
-    """Records are summed in 10 % length bins; the law is smooth on that scale, so the total is the
+    """Records are summed in 22 % length bins; the law is nearly linear on that scale, so the total is the
     exact per-call sum to well under 1 % in every draw."""
     rng = np.random.default_rng(3)
     n = 300

@@ -59,18 +59,20 @@ class LocationCarbon:
         from .grid import load_grid
 
         grid = load_grid()
-        keys = pd.MultiIndex.from_arrays([chunk["region"].replace("", WORLD), chunk["timestamp"].dt.year])
-        out = np.empty(len(chunk))
-        for key in keys.unique():
+        regions = chunk["region"].replace("", WORLD).to_numpy()
+        years = chunk["timestamp"].dt.year.to_numpy()
+        codes, uniques = pd.factorize(pd.MultiIndex.from_arrays([regions, years]))
+        values = np.empty(len(uniques))
+        for j, key in enumerate(uniques):
             if key not in self.used:
                 try:
                     self.used[key] = grid.intensity(key[0], int(key[1]))
                 except ValueError as err:
-                    i = int(np.flatnonzero(keys == key)[0])
+                    i = int(np.flatnonzero(codes == j)[0])
                     column = chunk.attrs.get("source_columns", {}).get("region", "region")
                     raise UsageError(f"{path}: {row_label(path, int(chunk.index[i]))}, column {column!r}: {err}") from None
-            out[keys == key] = self.used[key][0]
-        return out
+            values[j] = self.used[key][0]
+        return values[codes]
 
     def _hourly(self, chunk: pd.DataFrame, path: Path) -> np.ndarray:
         hours = chunk["timestamp"].dt.floor("h")

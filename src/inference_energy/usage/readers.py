@@ -183,6 +183,9 @@ def canonical_chunk(raw: pd.DataFrame, mapping: Mapping, path: Path, offset: int
 
 def _timestamps(df, mapping: Mapping, path: Path, offset: int, column: str) -> pd.Series:
     raw = df["timestamp"]
+    if pd.api.types.is_datetime64_any_dtype(raw.dtype):  # Parquet's own timestamps (naive: UTC)
+        ts = raw if getattr(raw.dt, "tz", None) is not None else raw.dt.tz_localize("UTC")
+        return ts.dt.tz_convert("UTC")
     numeric = pd.to_numeric(raw, errors="coerce")
     if numeric.notna().all() and len(raw):
         unit = "ns" if column == "start_time_unix_nano" or numeric.max() > 1e15 else (mapping.epoch_unit or "s")

@@ -24,7 +24,7 @@ from .readers import UsageError, read_usage, row_label
 
 GROUPINGS = ("model", "month", "year", "day", "region", "provider")
 SUMS = ("requests", "input_tokens", "output_tokens", "cached_input_tokens", "carbon_weight")
-ROW_BLOCK = 256  # cells evaluated at once: (draws x cells x 9 nodes) floats per scope
+BLOCK_ELEMENTS = 500_000  # draws x cells x nodes evaluated at once: bounds the law's temporaries (~40 arrays)
 
 
 @dataclass
@@ -81,39 +81,68 @@ def accumulate(path: Path, cat, carbon, by: tuple[str, ...], chunk_rows: int) ->
 
 
 def evaluate(cells: Cells, post, cat, traces, seed: int) -> dict[str, np.ndarray]:
-    """Per-draw sums per group: expected energy per scope [Wh], its variance between requests, carbon [g]."""
+    """Per-draw sums per group: expected energy per scope [Wh], its variance between requests, water [L],
+    carbon [g].
+
+    The energy of a request depends on its model and lengths, not on its group: each length cell
+    (model, lengths known or not, ln-length bins) is evaluated once, at the mean lengths of all its
+    requests, and reaches the groups through a sparse (cell x group) matrix of request counts.
+    """
+    from scipy import sparse
+
     table = cells.table.reset_index()
-    group_keys = table[list(cells.by)].astype(str).agg("|".join, axis=1) if cells.by else pd.Series("all", index=table.index)
-    groups, g_index = np.unique(group_keys.to_numpy(), return_inverse=True)
-    S = next(iter(post.data_vars.values())).shape[0] * next(iter(post.data_vars.values())).shape[1]
-    G = len(groups)
+    if cells.by:
+        by = list(cells.by)
+        g_index = table.groupby(by, sort=True).ngroup().to_numpy()
+        keys = table[by].astype(str).groupby(g_index).first()
+        groups = keys.iloc[:, 0].str.cat([keys[c] for c in by[1:]], sep="|").to_numpy() if len(by) > 1 else keys.iloc[:, 0].to_numpy()
+    else:
+        g_index, groups = np.zeros(len(table), dtype=np.intp), np.array(["all"])
+    length_keys = ["model_id", "aggregated", "bin_in", "bin_out"]
+    c_index = table.groupby(length_keys, sort=True).ngroup().to_numpy()
+    pooled = table.groupby(c_index)[["requests", "input_tokens", "output_tokens", "cached_input_tokens"]].sum()
+    first = table.groupby(c_index)[["model_id", "aggregated"]].first()
+    C, G = len(pooled), len(groups)
+    per_group = {w: sparse.csr_matrix((table[w].to_numpy(), (c_index, g_index)), shape=(C, G))
+                 for w in ("requests", "carbon_weight")}
+    S = post.sizes["chain"] * post.sizes["draw"]
     energy = {scope: np.zeros((S, G)) for scope in laws.SCOPES}
     variance, carbon, water = np.zeros((S, G)), np.zeros((S, G)), np.zeros((S, G))
     sd_in, sd_out = length_spread(traces)
     draws = np.arange(S)
     deployments = {}
-    for model in sorted(table["model_id"].unique()):
+    n_all = pooled["requests"].to_numpy()
+    for model in sorted(first["model_id"].unique()):
         dep = deployments[model] = Deployment.build(post, cat, traces, model, seed)
-        rows = np.flatnonzero((table["model_id"] == model).to_numpy())
-        for start in range(0, len(rows), ROW_BLOCK):
-            r = rows[start:start + ROW_BLOCK]
-            t = table.iloc[r]
-            n = t["requests"].to_numpy()
-            agg = t["aggregated"].to_numpy()
+        rows = np.flatnonzero((first["model_id"] == model).to_numpy())
+        for r in _blocks(rows, first["aggregated"].to_numpy(), S):
+            n = n_all[r]
+            agg = first["aggregated"].to_numpy()[r]
             mean, var = dep.request_moments(
-                draws, np.log(np.maximum(t["input_tokens"].to_numpy() / n, 1.0)),
-                np.log(np.maximum(t["output_tokens"].to_numpy() / n, 1.0)), t["cached_input_tokens"].to_numpy() / n,
-                np.where(agg, sd_in, 0.0), np.where(agg, sd_out, 0.0))
-            onehot = np.zeros((len(r), G))
-            onehot[np.arange(len(r)), g_index[r]] = 1.0
+                draws, np.log(np.maximum(pooled["input_tokens"].to_numpy()[r] / n, 1.0)),
+                np.log(np.maximum(pooled["output_tokens"].to_numpy()[r] / n, 1.0)),
+                pooled["cached_input_tokens"].to_numpy()[r] / n, np.where(agg, sd_in, 0.0), np.where(agg, sd_out, 0.0))
+            counts, weights = per_group["requests"][r], per_group["carbon_weight"][r]  # (R, G) sparse
             for scope in laws.SCOPES:
-                energy[scope] += (mean[scope] * n) @ onehot
-            variance += (var * n) @ onehot
-            water += (mean["it"] * n * dep.wue_l_per_kwh) @ onehot / 1000.0  # Wh x L/kWh / 1000 = L
-            carbon += (mean["facility"] * t["carbon_weight"].to_numpy()) @ onehot / 1000.0  # Wh x g/kWh / 1000
+                energy[scope] += (counts.T @ mean[scope].T).T
+            variance += (counts.T @ var.T).T
+            water += (counts.T @ mean["it"].T).T * dep.wue_l_per_kwh / 1000.0  # Wh x L/kWh / 1000 = L
+            carbon += (weights.T @ mean["facility"].T).T / 1000.0  # Wh x g/kWh / 1000 = g
     counts = table.groupby(g_index)[["requests", "input_tokens", "output_tokens", "cached_input_tokens"]].sum()
-    return {"groups": groups, "energy": energy, "variance": variance, "carbon": carbon, "water": water, "counts": counts,
-            "deployments": deployments, "group_table": table.assign(_g=g_index)}
+    return {"groups": groups, "energy": energy, "variance": variance, "carbon": carbon, "water": water,
+            "counts": counts, "deployments": deployments, "group_table": table.assign(_g=g_index), "length_cells": C}
+
+
+def _blocks(rows: np.ndarray, aggregated: np.ndarray, draws: int):
+    """Row blocks of at most ``BLOCK_ELEMENTS`` evaluations: known-length cells at one node each, cells of
+    aggregated records at the 9 quadrature nodes (kept apart, so the former do not pay for the latter)."""
+    from .deployments import HERMITE
+
+    for agg, nodes in ((False, 1), (True, len(HERMITE[0]) ** 2)):
+        part = rows[aggregated[rows] == agg]
+        size = max(1, BLOCK_ELEMENTS // (draws * nodes))
+        for start in range(0, len(part), size):
+            yield part[start:start + size]
 
 
 def file_sha256(path: Path) -> str:
