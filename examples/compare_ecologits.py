@@ -47,18 +47,10 @@ from pathlib import Path
 
 import numpy as np
 
-#: Our catalog id -> EcoLogits model name (provider ``huggingface_hub``, the open-weight models).
-ECOLOGITS_PROVIDER = "huggingface_hub"
-ECOLOGITS_MODELS = {
-    "Llama-3.1-8B": "meta-llama/Meta-Llama-3.1-8B-Instruct",
-    "Llama-3.1-70B": "meta-llama/Meta-Llama-3.1-70B-Instruct",
-    "Llama-3.1-405B": "meta-llama/Meta-Llama-3.1-405B-Instruct",
-    "Mixtral-8x22B": "mistralai/Mixtral-8x22B-Instruct-v0.1",
-    "Mistral-Large-2": "mistralai/Mistral-Large-Instruct-2407",
-    "gpt-oss-120b": "openai/gpt-oss-120b",
-    "gpt-oss-20b": "openai/gpt-oss-20b",
-    "Llama-2-70B": "meta-llama/Llama-2-70b-chat-hf",
-}
+# Our catalog id -> EcoLogits model name (provider ``huggingface_hub``): the package's own mapping,
+# which ``report --account`` uses too.
+from inference_energy.outputs.ecologits import ECOLOGITS_MODELS, ECOLOGITS_PROVIDER  # noqa: E402
+
 #: Closed models both tools know by name: our closed-catalog id -> EcoLogits (provider, model name).
 ECOLOGITS_CLOSED = {"gpt-4o": ("openai", "gpt-4o")}
 #: In our catalog and the paper's, but not in EcoLogits 0.11.3's model repository.

@@ -250,3 +250,22 @@ def test_per_call_estimator_caches_each_deployment(calls):
     assert first.summary()["p5"] < first.summary()["p95"] and first.carbon_g.shape == first.water_ml.shape
     with pytest.raises(ValueError, match="cached input tokens"):
         calls("gpt-4o", 10, 5, cached_input_tokens=20)
+
+
+def test_report_of_an_account_has_totals_by_each_grouping_and_ecologits_beside(tmp_path):
+    acc = tmp_path / "acc.nc"
+    subprocess.run([sys.executable, "-m", "inference_energy.cli", "account", "--usage", str(EXAMPLES / "usage_log.csv"),
+                    "--output", str(acc), "--market-factor", "30"], capture_output=True, text=True, check=True)
+    proc = subprocess.run([sys.executable, "-m", "inference_energy.cli", "report", "--account", str(acc), "--out",
+                           str(tmp_path / "rep")], capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    page = (tmp_path / "rep" / "index.html").read_text()
+    for text in ("By model", "By month", "By region", "parameter only P5 - P95 [kWh]", "EcoLogits sum [kWh]",
+                 "not in EcoLogits", "(Scope 3) Standard, Category 1", "CO2e market P50 [kg]"):
+        assert text in page, text
+    # the model totals are per-draw sums over months and regions: they add up to the grand total per draw
+    from inference_energy.outputs.account_report import marginal_rows, read_account
+
+    tree = read_account(acc)
+    rows = marginal_rows(tree, "model", None)
+    assert sum(r[1] for r in rows) == float(tree["totals"]["requests"].sum())

@@ -83,19 +83,40 @@ def report(
     seed: ReportSeedOpt = None,
     data: DataOpt = None,
     validation: ValidationOpt = None,
+    account: Annotated[Optional[Path], typer.Option("--account", help="An account file (from `inference-energy account --output A.nc`) to add: totals by model, month and region, with EcoLogits' per-call sums beside them. Alone, a page of the account only.")] = None,
     force: ForceOpt = False,
 ) -> None:
     """Write a self-contained HTML report (DIR/index.html, figures embedded, opens offline): headline estimates
-    with units, the figures, diagnostics and data provenance."""
+    with units, the figures, diagnostics and data provenance (and a usage account with --account)."""
     from ..outputs.plots import figure_makers
     from ..outputs.report import check_out_dir, write_report
 
     check_out_dir(out, force)
+    accounted = None
+    if account is not None:
+        from ..outputs.account_report import read_account, write_account_report
+
+        accounted = read_account(account)
+        if posterior is None and preset is None:
+            page = write_account_report(accounted, out, str(account), _closed_models(accounted), force=force)
+            typer.echo(str(page))
+            return
     with _Progress(total=GATHER_STEPS) as step:
         tree, origin = _gather(posterior, preset, draws, seed, data, step, validation)
+        if accounted is not None:
+            tree["account"] = accounted
         step.add(len(figure_makers(tree)) + 1)  # the figures, then the HTML
         page = write_report(tree, out, origin, force=force, step=step)
     typer.echo(str(page))
     typer.echo(f"wrote {page} ({page.stat().st_size / 1e6:.1f} MB, no network needed); next: open "
                f"file://{page.resolve()} in a browser", err=True)
 
+
+
+def _closed_models(account) -> dict:
+    """The closed-model catalog of the posterior the account used (the reference one if that file is gone)."""
+    from ..posterior.calibration_file import read_calibration
+    from ..posterior.reference import REFERENCE_PATH
+
+    path = Path(account.attrs["posterior"])
+    return read_calibration(path if path.exists() else REFERENCE_PATH)[1].closed_models

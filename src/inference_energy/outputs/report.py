@@ -264,7 +264,8 @@ def render_html(tree: xr.DataTree, figures: dict[str, tuple[bytes, str]], origin
     now = datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
     contents = " &middot; ".join(f'<a href="#{a}">{t}</a>' for a, t in (
         ("headline", "Headline estimates"), ("figures", "Figures"), ("diagnostics", "Diagnostics"),
-        ("validation", "Production sources left out"), ("provenance", "Provenance")))
+        ("validation", "Production sources left out"), *((("account", "Usage account"),) if "account" in tree else ()),
+        ("provenance", "Provenance")))
     return (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>{html.escape(title)}</title>"
             f"<style>{STYLE}</style><script>{SCRIPT}</script></head><body>"
             f"<h1>{html.escape(title)}</h1><p>inference-energy {__version__}, report written {now} from "
@@ -273,8 +274,20 @@ def render_html(tree: xr.DataTree, figures: dict[str, tuple[bytes, str]], origin
             f"<h2 id=\"figures\">Figures</h2>{figs}"
             f"<h2 id=\"diagnostics\">Diagnostics</h2>{diagnostics(tree)}"
             f"<h2 id=\"validation\">Production sources left out</h2>{validation_section(tree)}"
+            f"{_account_html(tree)}"
             f"<h2 id=\"provenance\">Provenance</h2>{provenance(tree, origin)}"
             "</body></html>")
+
+
+def _account_html(tree: xr.DataTree) -> str:
+    """The usage account section, when ``report --account`` attached one (group ``account``)."""
+    if "account" not in tree:
+        return ""
+    from ..posterior.calibration_file import read_model_inputs
+    from .account_report import account_section
+
+    closed = read_model_inputs(tree["model_inputs"].to_dataset())[0].closed_models if "model_inputs" in tree else None
+    return f"<h2 id=\"account\">Usage account</h2>{account_section(tree['account'], closed)}"
 
 
 def _caption(make) -> str:

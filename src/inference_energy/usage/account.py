@@ -121,7 +121,25 @@ def account(usage: str | Path, posterior: str | Path | None = None, by=("model",
         note="per draw: parameter uncertainty shared by every request to a deployment (it does not average out); "
              "one posterior draw, one new-operator PUE and idle capacity, one closed-model size per deployment")
     tree.close()
-    return xr.DataTree.from_dict({"/": xr.Dataset(attrs=attrs), "/totals": ds})
+    return xr.DataTree.from_dict({"/": xr.Dataset(attrs=attrs), "/totals": ds, "/cells": _cells_dataset(ev)})
+
+
+def _cells_dataset(ev: dict) -> xr.Dataset:
+    """The length cells the records were summed into and each cell's requests per group (sparse): enough
+    to recompute a total with another method (the report's EcoLogits sums) without the log."""
+    c = ev["cells"]
+    n = c["requests"].to_numpy()
+    row, col, val = ev["cell_groups"]
+    return xr.Dataset({
+        "cell_model": ("cell", c["model"].astype(str).to_numpy(), {"units": "1", "long_name": "model of the cell"}),
+        "cell_aggregated": ("cell", c["aggregated"].to_numpy().astype(np.int8),
+                            {"units": "1", "long_name": "1: requests from aggregated records (lengths known as a mean)"}),
+        "cell_input_tokens": ("cell", c["input_tokens"].to_numpy() / n, {"units": "tokens", "long_name": "mean input tokens per request"}),
+        "cell_output_tokens": ("cell", c["output_tokens"].to_numpy() / n, {"units": "tokens", "long_name": "mean output tokens per request"}),
+        "entry_cell": ("entry", row.astype(np.int32), {"units": "1", "long_name": "cell index of each (cell, group) entry"}),
+        "entry_group": ("entry", col.astype(np.int32), {"units": "1", "long_name": "group index of each (cell, group) entry"}),
+        "entry_requests": ("entry", val, {"units": "1", "long_name": "requests of the cell in the group"}),
+    }, attrs={"note": "cells of ln-length width LOG_BIN (usage.deployments); the energy of a cell is evaluated at its mean lengths"})
 
 
 def account_records(tree: xr.DataTree, scope: str = "facility") -> list[dict]:

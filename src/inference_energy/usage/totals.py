@@ -129,8 +129,11 @@ def evaluate(cells: Cells, post, cat, traces, seed: int) -> dict[str, np.ndarray
             water += (counts.T @ mean["it"].T).T * dep.wue_l_per_kwh / 1000.0  # Wh x L/kWh / 1000 = L
             carbon += (weights.T @ mean["facility"].T).T / 1000.0  # Wh x g/kWh / 1000 = g
     counts = table.groupby(g_index)[["requests", "input_tokens", "output_tokens", "cached_input_tokens"]].sum()
+    coo = per_group["requests"].tocoo()
     return {"groups": groups, "energy": energy, "variance": variance, "carbon": carbon, "water": water,
-            "counts": counts, "deployments": deployments, "group_table": table.assign(_g=g_index), "length_cells": C}
+            "counts": counts, "deployments": deployments, "group_table": table.assign(_g=g_index), "length_cells": C,
+            "cells": pooled.assign(model=first["model_id"], aggregated=first["aggregated"]),
+            "cell_groups": (coo.row, coo.col, coo.data)}
 
 
 def _blocks(rows: np.ndarray, aggregated: np.ndarray, draws: int):
