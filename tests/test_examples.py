@@ -128,6 +128,21 @@ def check_physical_floors(workdir: Path, out: str) -> None:
         assert below == "0", label
 
 
+def check_account_usage(workdir: Path, out: str) -> None:
+    """Per-model totals with units; the per-draw interval is narrower than the naive sum of quantiles."""
+    for text in ("shipped reference posterior", "P50 kWh", "gpt-4o-mini", "naive sum", "kgCO2e", "Wh"):
+        assert text in out, text
+    right = re.search(r"per-draw sum P5-P95: \S+ kWh \(width (\S+)x\)", out)
+    naive = re.search(r"naive sum of per-model P5 and P95: \S+ kWh \(width (\S+)x\)", out)
+    assert float(right.group(1)) < float(naive.group(1))
+    assert xr.open_datatree(workdir / "account.nc").attrs["kind"] == "account"
+
+
+def check_make_usage_log(workdir: Path, out: str) -> None:
+    """Seeded: it writes the shipped example log again, byte for byte."""
+    assert (workdir / "usage_log.csv").read_bytes() == (EXAMPLES_DIR / "usage_log.csv").read_bytes()
+
+
 @dataclass(frozen=True)
 class Example:
     check: Callable[[Path, str], None]
@@ -136,6 +151,8 @@ class Example:
 
 EXAMPLES = {
     "reproduce_paper.py": Example(check_reproduce_paper, posterior=False),  # takes no arguments
+    "account_usage.py": Example(check_account_usage, posterior=False),  # the shipped reference posterior
+    "make_usage_log.py": Example(check_make_usage_log, posterior=False),
     "calibrate_and_estimate.py": Example(check_calibrate_and_estimate, posterior=False),
     "new_telemetry_and_compare.py": Example(check_new_telemetry),
     "sensitivity_study.py": Example(check_sensitivity),
@@ -171,6 +188,18 @@ def test_reproduce_paper(tmp_path):
     proc = run("reproduce_paper.py", cwd=tmp_path)
     assert succeeded(proc), proc.stderr[-3000:]
     check_reproduce_paper(tmp_path, proc.stdout)
+
+
+def test_account_usage(tmp_path):
+    proc = run("account_usage.py", "--workdir", str(tmp_path), cwd=tmp_path)
+    assert succeeded(proc), proc.stderr[-3000:]
+    check_account_usage(tmp_path, proc.stdout)
+
+
+def test_make_usage_log(tmp_path):
+    proc = run("make_usage_log.py", "--out", str(tmp_path / "usage_log.csv"), cwd=tmp_path)
+    assert succeeded(proc), proc.stderr[-3000:]
+    check_make_usage_log(tmp_path, proc.stdout)
 
 
 @pytest.mark.parametrize("name", READERS)
