@@ -1,4 +1,4 @@
-"""``account``: a usage log -> energy, water and carbon per group, per posterior draw, as a DataTree.
+"""Account for a usage log: energy, water and carbon per group, per posterior draw, as a DataTree.
 
 The tree (``kind = "account"``) holds, for every posterior draw, each group's total at every scope
 (``energy``), and the same total in expectation over the variation between requests

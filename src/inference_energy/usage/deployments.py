@@ -34,7 +34,8 @@ def model_ids(names, cat: Catalogs) -> dict[str, str]:
         try:
             out[name] = resolve_model(name, cat.models, aliases)
         except ValueError as err:
-            raise ValueError(str(err).split("; known:")[0]) from None
+            message = str(err)
+            raise ValueError(message[:message.find("known:")].rstrip("; ") if "known:" in message else message) from None
     return out
 
 
