@@ -269,3 +269,15 @@ def test_report_of_an_account_has_totals_by_each_grouping_and_ecologits_beside(t
     tree = read_account(acc)
     rows = marginal_rows(tree, "model", None)
     assert sum(r[1] for r in rows) == float(tree["totals"]["requests"].sum())
+
+
+def test_cited_water_and_carbon_defaults_are_the_rows_they_name():
+    """The WUE and carbon constants of the push-forward and the account equal the calibration rows they cite."""
+    from inference_energy import data
+    from inference_energy.posterior.scenario import DEFAULT_CARBON, DEFAULT_WUE, OPERATOR_WUE
+
+    rows = {r["id"]: r for t in data.load().observations.values() for r in t.rows}
+    for row_id, value in [DEFAULT_CARBON, *DEFAULT_WUE.values(), *OPERATOR_WUE.values()]:
+        assert float(rows[row_id]["value"]) == value, row_id
+    for operator, (row_id, _) in OPERATOR_WUE.items():
+        assert rows[row_id]["quantity"] == "wue" and rows[row_id]["operator"] == operator

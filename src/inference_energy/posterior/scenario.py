@@ -27,6 +27,8 @@ PRODUCTION = ("production", "production_disaggregated")
 #: Cited defaults for water and carbon (ids of rows in calibration_data/).
 DEFAULT_WUE = {"hyperscale": ("D06", 0.30), "typical": ("D15b", 0.38)}  # L per kWh of IT energy
 DEFAULT_CARBON = ("G01", 480.0)  # gCO2e per kWh, world average 2023 (Ember)
+#: Fleet WUE an operator discloses (L per kWh of IT energy), used for its closed services' water.
+OPERATOR_WUE = {"microsoft": ("D06", 0.30), "aws": ("D12a", 0.12), "meta": ("D08b", 0.26)}
 
 
 @dataclass(frozen=True)

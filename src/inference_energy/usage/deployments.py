@@ -18,7 +18,7 @@ from ..model import laws
 from ..model.catalog import Catalogs, resolve_model
 from ..model.closed import alias_keys
 from ..posterior.pushforward import ScenarioDraws, scenario_draws
-from ..posterior.scenario import DEFAULT_WUE, Scenario
+from ..posterior.scenario import DEFAULT_WUE, OPERATOR_WUE, Scenario
 
 #: Gauss-Hermite nodes per token length for requests whose lengths are known only as a mean (an
 #: aggregated record): 3 x 3 nodes integrate a lognormal's first two moments of a smooth law well.
@@ -67,7 +67,9 @@ class Deployment:
         rng = np.random.default_rng([seed, zlib.crc32(model.encode())])
         sc = scenario_for(model, cat)
         d = scenario_draws(post, cat, sc, rng, traces)
-        wue_id, wue = DEFAULT_WUE[sc.deployment]
+        closed = cat.closed_models.get(model)
+        operator = closed.pue_operator if closed is not None else None
+        wue_id, wue = OPERATOR_WUE.get(operator, DEFAULT_WUE[sc.deployment])  # the provider's disclosed fleet WUE
         return cls(model, sc, d, rng.standard_normal(d.size), wue, wue_id)
 
     def request_moments(self, draws: np.ndarray, log_in: np.ndarray, log_out: np.ndarray, cached: np.ndarray,
