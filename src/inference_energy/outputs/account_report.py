@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
-import shutil
-import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -85,7 +82,7 @@ def account_section(account: xr.DataTree, closed_models: dict | None = None) -> 
 def write_account_report(account: xr.DataTree, out_dir: Path, origin: str, closed_models: dict | None,
                          force: bool = False) -> Path:
     """A page of the account alone (``report --account A.nc`` without a posterior or preset); atomic."""
-    from .report import STYLE, check_out_dir, provenance
+    from .report import STYLE, check_out_dir, provenance, write_dir_atomically
 
     check_out_dir(out_dir, force)
     page = (f"<!DOCTYPE html><html lang=\"en\"><head><meta charset=\"utf-8\"><title>Usage account</title>"
@@ -93,18 +90,8 @@ def write_account_report(account: xr.DataTree, out_dir: Path, origin: str, close
             f"<p>inference-energy {__version__}, from <code>{html.escape(origin)}</code>.</p>"
             f"<h2 id=\"account\">Usage account</h2>{account_section(account, closed_models)}"
             f"<h2 id=\"provenance\">Provenance</h2>{provenance(account, origin)}</body></html>")
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        tmp.chmod(0o755)
-        (tmp / "index.html").write_text(page, encoding="utf-8")
-        if out_dir.exists():
-            shutil.rmtree(out_dir)
-        os.replace(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
-    return out_dir / "index.html"
+    out = write_dir_atomically(out_dir, lambda tmp: (tmp / "index.html").write_text(page, encoding="utf-8"), force)
+    return out / "index.html"
 
 
 def read_account(path: Path) -> xr.DataTree:

@@ -299,23 +299,32 @@ def write_report(tree: xr.DataTree, out_dir: Path, origin: str, force: bool = Fa
     replace a non-empty ``out_dir`` without ``force``.  Returns the HTML path."""
     from .plots import figure_makers, save_figures
 
-    check_out_dir(out_dir, force)
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
-    try:
-        tmp.chmod(0o755)
+    def fill(tmp: Path) -> None:
         makers = figure_makers(tree)
         paths = save_figures(tree, tmp / "figures", on_figure=lambda name: step(f"figure {name}"))
         figures = {p.stem: (p.read_bytes(), _caption(makers[p.stem])) for p in paths}
         step("writing HTML")
         (tmp / "index.html").write_text(render_html(tree, figures, origin), encoding="utf-8")
+
+    return write_dir_atomically(out_dir, fill, force) / "index.html"
+
+
+def write_dir_atomically(out_dir: Path, fill: Callable[[Path], None], force: bool = False) -> Path:
+    """``fill`` a temporary sibling directory, then rename it to ``out_dir``: a failure leaves nothing
+    half-written, and a non-empty ``out_dir`` is replaced only with ``force``."""
+    check_out_dir(out_dir, force)
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        tmp.chmod(0o755)
+        fill(tmp)
         if out_dir.exists():
             shutil.rmtree(out_dir)
         os.replace(tmp, out_dir)
     except BaseException:
         shutil.rmtree(tmp, ignore_errors=True)
         raise
-    return out_dir / "index.html"
+    return out_dir
 
 
 def check_out_dir(out_dir: Path, force: bool) -> None:

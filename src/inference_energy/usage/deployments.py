@@ -14,7 +14,6 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..model import laws
 from ..model.catalog import Catalogs, resolve_model
 from ..model.closed import alias_keys
 from ..posterior.pushforward import ScenarioDraws, scenario_draws
@@ -107,5 +106,4 @@ def length_spread(traces) -> tuple[float, float]:
     return out[0], out[1]
 
 
-SCOPES = laws.SCOPES
 LOG_BIN = 0.2  # width of the ln-length bins records are summed in (22 %): the law is nearly linear on that scale

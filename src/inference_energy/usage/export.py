@@ -29,24 +29,13 @@ def to_tidy(tree: xr.DataTree):
 def to_parquet(tree: xr.DataTree, path: Path, force: bool = False) -> Path:
     """Write :func:`to_tidy` atomically, with the account's provenance in the file's metadata."""
     import json
-    import os
-    import tempfile
 
     import pyarrow as pa
     import pyarrow.parquet as pq
 
-    path = Path(path)
-    if path.exists() and not force:
-        raise FileExistsError(f"{path} exists; pass --force to replace it")
+    from ..posterior.export import _atomic_write
+
     table = pa.Table.from_pandas(to_tidy(tree), preserve_index=False)
     table = table.replace_schema_metadata({**(table.schema.metadata or {}),
                                            b"inference_energy": json.dumps(dict(tree.attrs)).encode()})
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    os.close(fd)
-    try:
-        pq.write_table(table, tmp)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.remove(tmp)
-    return path
+    return _atomic_write(path, force, lambda staged: pq.write_table(table, staged))

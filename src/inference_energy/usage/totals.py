@@ -12,7 +12,7 @@ only as a mean) enters as the sum's own spread, which shrinks as 1/sqrt(requests
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -29,12 +29,11 @@ BLOCK_ELEMENTS = 500_000  # draws x cells x nodes evaluated at once: bounds the 
 
 @dataclass
 class Cells:
-    """Running sums per cell; ``first_row`` remembers where each model name was first seen (errors)."""
+    """Running sums per cell (group, model, lengths known or not, ln-length bins)."""
 
     by: tuple[str, ...]
     table: pd.DataFrame | None = None
     records: int = 0
-    first_row: dict[str, int] = field(default_factory=dict)
 
     def add(self, chunk: pd.DataFrame) -> None:
         keys = list(self.by) + ["model_id", "aggregated", "bin_in", "bin_out"]
