@@ -68,11 +68,12 @@ def _name_key(text: str) -> str:
     return "".join(ch for ch in base if ch.isalnum() or ch == ".")
 
 
-def resolve_model(name: str, models: list[str], aliases: dict[str, str] | None = None) -> str:
+def resolve_model(name: str, models: list[str], aliases: dict[str, str] | None = None, list_known: bool = True) -> str:
     """The catalog id a user means: case, spaces, hyphens and underscores ignored; a Hugging Face id
     (``meta-llama/Llama-3.1-70B-Instruct``) or a checkpoint suffix (-Instruct, -FP8, -hf) accepted.
     ``aliases``: more names (normalised by ``_name_key``) -> id, e.g. the closed services'.
-    A miss is a ValueError that names the closest ids."""
+    A miss is a ValueError that names the closest ids (and every known id, unless ``list_known`` is False:
+    a usage log's error line stays one short line)."""
     import difflib
 
     keys: dict[str, str] = {}
@@ -90,6 +91,8 @@ def resolve_model(name: str, models: list[str], aliases: dict[str, str] | None =
         key = stripped
     close = difflib.get_close_matches(_name_key(name), list(keys), n=3, cutoff=0.6)
     hint = f"did you mean {', '.join(keys[c] for c in close)}? " if close else ""
+    if not list_known:
+        raise ValueError(f"unknown model {name!r}" + (f"; {hint.strip()}" if hint else ""))
     known = ", ".join(dict.fromkeys([*models, *(aliases or {}).values()]))
     raise ValueError(f"unknown model {name!r}; {hint}known: {known}; "
                      "or give --active-params (and --total-params)")

@@ -30,11 +30,7 @@ def model_ids(names, cat: Catalogs) -> dict[str, str]:
     aliases = alias_keys(cat.closed_models)
     out = {}
     for name in names:
-        try:
-            out[name] = resolve_model(name, cat.models, aliases)
-        except ValueError as err:
-            message = str(err)
-            raise ValueError(message[:message.find("known:")].rstrip("; ") if "known:" in message else message) from None
+        out[name] = resolve_model(name, cat.models, aliases, list_known=False)
     return out
 
 
